@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The product on a working default, from a fresh Debian 12 machine:
+#   1. installs the prerequisites (Debian's docker-registry, systemd-sysupdate 254 unpacked into tools/);
+#   2. starts a throwaway registry on 127.0.0.1:5000 and pushes a sample sysext "hello" in two versions
+#      (real squashfs sysext images, pushed as oras does);
+#   3. starts Sysext Functions standalone on http://localhost:5001 in front of it, runs
+#      `systemd-sysupdate list` against it once, and prints the transfer definition to use.
+# Ctrl-C stops everything; the registry's storage is deleted.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo_root="$(pwd)"
+registry_port="${DEMO_REGISTRY_PORT:-5000}"
+proxy_url="${DEMO_PROXY_URL:-http://localhost:5001}"
+
+bash scripts/install-test-prereqs.sh >/dev/null
+echo "==> prerequisites in place"
+
+work="$(mktemp -d /tmp/sysext-demo.XXXXXX)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+cat >"$work/registry.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: 127.0.0.1:${registry_port}
+YAML
+/usr/bin/docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:${registry_port}/v2/" 2>/dev/null && break; sleep 0.1; done
+curl -fsS -o /dev/null "http://127.0.0.1:${registry_port}/v2/" || { cat "$work/registry.log"; echo "registry did not start" >&2; exit 1; }
+echo "==> registry on http://127.0.0.1:${registry_port}"
+
+arch="$(uname -m | sed 's/_/-/g')" # systemd's %a: x86_64 -> x86-64
+for version in v1.0 v1.1; do
+  tree="$work/hello-$version"
+  mkdir -p "$tree/usr/lib/extension-release.d" "$tree/usr/bin"
+  printf 'ID=_any\nSYSEXT_LEVEL=1.0\n' >"$tree/usr/lib/extension-release.d/extension-release.hello-${version}-${arch}"
+  printf '#!/bin/sh\necho "hello from sysext %s"\n' "$version" >"$tree/usr/bin/hello"
+  chmod +x "$tree/usr/bin/hello"
+  image="$work/hello-${version}-${arch}.raw"
+  mksquashfs "$tree" "$image" -quiet -noappend -all-root >/dev/null
+  bash scripts/oci-push.sh "http://127.0.0.1:${registry_port}" "sysexts/hello" "${version}-${arch}" "$image"
+done
+
+echo "==> starting Sysext Functions on ${proxy_url}"
+dotnet build src/Functions -c Release -v quiet -nologo >/dev/null
+Registry__Url="http://127.0.0.1:${registry_port}" dotnet run --project src/Functions -c Release --no-build -- --urls "${proxy_url}" &
+pids+=($!)
+for _ in $(seq 300); do curl -fsS -o /dev/null "${proxy_url}/" 2>/dev/null && break; sleep 0.1; done
+
+mkdir -p "$work/sysupdate.d" "$work/opt/extensions/hello" "$work/etc/extensions"
+conf="[Transfer]
+Verify=false
+
+[Source]
+Type=url-file
+Path=${proxy_url}/sysexts/hello
+MatchPattern=hello-@v-%a.raw
+
+[Target]
+InstancesMax=3
+Type=regular-file
+Path=/opt/extensions/hello
+MatchPattern=hello-@v-%a.raw
+CurrentSymlink=/etc/extensions/hello.raw"
+printf '%s\n' "$conf" >"$work/sysupdate.d/50-hello.conf"
+
+echo
+echo "==> ${proxy_url}/sysexts/hello/SHA256SUMS:"
+curl -fsS "${proxy_url}/sysexts/hello/SHA256SUMS"
+echo
+echo "==> systemd-sysupdate list (the real one, 254, from tools/systemd):"
+# shellcheck source=scripts/sysupdate-env.sh
+source scripts/sysupdate-env.sh
+"$SYSUPDATE_BIN" --definitions="$work/sysupdate.d" --root="$work" --no-pager list
+echo
+cat <<TEXT
+==> Use it from any machine that can reach ${proxy_url}: put this in /etc/sysupdate.hello.d/oci.conf
+    (or /etc/sysupdate.d/50-hello.conf) and run 'systemd-sysupdate -C hello list' / 'update':
+
+${conf}
+
+    Try it here without touching /etc:
+    source ${repo_root}/scripts/sysupdate-env.sh
+    "\$SYSUPDATE_BIN" --definitions=$work/sysupdate.d --root=$work list
+
+Sysext Functions is serving on ${proxy_url}; Ctrl-C stops it and the registry.
+TEXT
+wait "${pids[-1]}"

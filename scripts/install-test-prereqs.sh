@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# Installs everything the tests and the demo need on a Debian 12 (bookworm) machine:
+#
+#   1. Debian packages (apt, only when missing): docker-registry (distribution 2.8),
+#      apache2-utils (htpasswd), nginx-light, gpg, xz-utils, zstd, curl, util-linux,
+#      squashfs-tools (the demo builds a real sysext image).
+#      The packaged docker-registry service is stopped and disabled: tests start
+#      their own registry instances, and port 5000 must stay free for the demo.
+#   2. systemd 254 from bookworm-backports (systemd, systemd-container,
+#      libsystemd-shared), fetched with `apt-get download` under a PRIVATE apt
+#      configuration (the system's apt sources are not touched) and unpacked with
+#      `dpkg -x` into <repo>/tools/systemd/ (git-ignored). The system's own systemd
+#      is never replaced. Use scripts/sysupdate-env.sh to get the environment for
+#      the unpacked systemd-sysupdate / systemd-pull.
+#   3. scripts/install-bicep.sh, when that file exists.
+#   4. Verifies the result and prints a summary; exits non-zero when anything is missing.
+#
+# Idempotent: a second run checks, finds everything in place and does no network I/O.
+# Must run as root (apt-get install). Runs from any working directory.
+#
+# Environment knobs:
+#   SYSTEMD_BACKPORTS_SUITE   suite to fetch systemd from (default: bookworm-backports)
+#   FORCE_SYSTEMD_REFRESH=1   re-download and re-unpack tools/systemd even if present
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
+TOOLS_DIR="${REPO_ROOT}/tools"
+SYSTEMD_DIR="${TOOLS_DIR}/systemd"
+APT_STATE_DIR="${TOOLS_DIR}/.apt-backports"
+STAMP="${SYSTEMD_DIR}/.installed-version"
+
+BACKPORTS_SUITE="${SYSTEMD_BACKPORTS_SUITE:-bookworm-backports}"
+BASE_SUITE="bookworm"
+SYSTEMD_PKGS=(systemd systemd-container libsystemd-shared)
+MIN_SYSTEMD_MAJOR=254
+APT_PKGS=(docker-registry apache2-utils nginx-light gpg xz-utils zstd curl util-linux squashfs-tools)
+DEBIAN_SOURCES="/etc/apt/sources.list.d/debian.sources"
+
+export DEBIAN_FRONTEND=noninteractive
+# Wait for a concurrent apt/dpkg run instead of failing at once.
+APT_LOCK_WAIT=(-o DPkg::Lock::Timeout=300)
+
+log()  { printf '==> %s\n' "$*"; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die()  { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+START_TS=$(date +%s)
+
+if [[ "$(id -u)" != 0 ]]; then
+  die "must run as root (apt-get install / apt-get download need it)"
+fi
+
+# ---------------------------------------------------------------------------
+# 1. Debian packages
+# ---------------------------------------------------------------------------
+pkg_installed() {
+  [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == "installed" ]]
+}
+
+pkg_has_candidate() {
+  local cand
+  cand="$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')"
+  [[ -n "${cand}" && "${cand}" != "(none)" ]]
+}
+
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  pkg_installed "$p" || missing+=("$p")
+done
+
+JUST_INSTALLED=" "
+if ((${#missing[@]})); then
+  log "Installing Debian packages: ${missing[*]}"
+  need_update=0
+  for p in "${missing[@]}"; do
+    pkg_has_candidate "$p" || { need_update=1; break; }
+  done
+  if ((need_update)); then
+    log "apt lists lack some packages: running apt-get update"
+    apt-get "${APT_LOCK_WAIT[@]}" update -qq
+  fi
+  install_cmd=(apt-get "${APT_LOCK_WAIT[@]}" install -y -qq --no-install-recommends "${missing[@]}")
+  if ! "${install_cmd[@]}"; then
+    # Stale lists (e.g. a version that is no longer on the mirror): refresh and retry once.
+    ((need_update)) && die "apt-get install failed: ${missing[*]}"
+    warn "apt-get install failed; refreshing apt lists and retrying once"
+    apt-get "${APT_LOCK_WAIT[@]}" update -qq
+    "${install_cmd[@]}" || die "apt-get install failed: ${missing[*]}"
+  fi
+  JUST_INSTALLED=" ${missing[*]} "
+else
+  log "Debian packages already installed: ${APT_PKGS[*]}"
+fi
+
+systemd_booted() { [[ -d /run/systemd/system ]]; }
+
+# Stops and disables the distribution-provided service NAME (packaged systemd unit
+# and/or SysV init script). Cheap no-op when it is neither running nor enabled.
+stop_and_disable_service() {
+  local name="$1" initd="/etc/init.d/$1"
+  if systemd_booted; then
+    if systemctl is-active --quiet "${name}.service" 2>/dev/null; then
+      log "Stopping packaged ${name}.service"
+      systemctl stop "${name}.service" || warn "could not stop ${name}.service"
+    fi
+  elif [[ -x "${initd}" ]] && "${initd}" status >/dev/null 2>&1; then
+    log "Stopping packaged ${name} (init script)"
+    "${initd}" stop >/dev/null 2>&1 || warn "could not stop ${name} via ${initd}"
+  fi
+  # Disable autostart (works offline, also without systemd as PID 1).
+  if compgen -G "/etc/systemd/system/*.wants/${name}.service" >/dev/null; then
+    log "Disabling ${name}.service autostart"
+    systemctl disable --quiet "${name}.service" >/dev/null 2>&1 \
+      || deb-systemd-helper disable "${name}.service" >/dev/null 2>&1 \
+      || warn "could not disable ${name}.service"
+  fi
+  if [[ -x "${initd}" ]] && compgen -G "/etc/rc[2-5].d/S[0-9][0-9]${name}" >/dev/null; then
+    log "Disabling ${name} init script autostart"
+    update-rc.d "${name}" disable >/dev/null 2>&1 || warn "could not disable ${initd}"
+  fi
+}
+
+# The tests and the demo start their own docker-registry; the packaged one (port 5000) must not run.
+stop_and_disable_service docker-registry
+# Only touch nginx's default service when this run installed it (it would hold port 80).
+if [[ "${JUST_INSTALLED}" == *" nginx-light "* ]]; then
+  stop_and_disable_service nginx
+fi
+
+# ---------------------------------------------------------------------------
+# 2. systemd 254 from bookworm-backports, unpacked into tools/systemd
+# ---------------------------------------------------------------------------
+
+# Prints "URI<TAB>SIGNED_BY" of the deb822 entry whose Suites contain bookworm.
+debian_mirror_entry() {
+  [[ -r "${DEBIAN_SOURCES}" ]] || die "${DEBIAN_SOURCES} not found: cannot derive the Debian mirror"
+  awk -v want="${BASE_SUITE}" '
+    BEGIN { RS = ""; FS = "\n" }
+    {
+      uris = ""; suites = ""; sb = ""; types = ""; enabled = "yes"
+      for (i = 1; i <= NF; i++) {
+        line = $i
+        if (line ~ /^[ \t]*#/) continue
+        if (line ~ /^Types:/)     { sub(/^Types:[ \t]*/, "", line); types = line }
+        if (line ~ /^URIs:/)      { sub(/^URIs:[ \t]*/, "", line); uris = line }
+        if (line ~ /^Suites:/)    { sub(/^Suites:[ \t]*/, "", line); suites = line }
+        if (line ~ /^Signed-By:/) { sub(/^Signed-By:[ \t]*/, "", line); sb = line }
+        if (line ~ /^Enabled:/)   { sub(/^Enabled:[ \t]*/, "", line); enabled = line }
+      }
+      if (enabled == "no" || types !~ /(^|[ \t])deb([ \t]|$)/) next
+      n = split(suites, a, /[ \t]+/)
+      for (j = 1; j <= n; j++) if (a[j] == want) {
+        split(uris, u, /[ \t]+/)
+        print u[1] "\t" sb
+        exit
+      }
+    }' "${DEBIAN_SOURCES}"
+}
+
+systemd_tools_ok() {
+  [[ -f "${STAMP}" ]] || return 1
+  local bin
+  for bin in systemd-sysupdate systemd-pull; do
+    [[ -x "${SYSTEMD_DIR}/lib/systemd/${bin}" || -x "${SYSTEMD_DIR}/usr/lib/systemd/${bin}" ]] || return 1
+  done
+  compgen -G "${SYSTEMD_DIR}/usr/lib/*/systemd/libsystemd-shared-*.so" >/dev/null || return 1
+}
+
+fetch_systemd_backports() {
+  local entry uri signed_by
+  entry="$(debian_mirror_entry)"
+  [[ -n "${entry}" ]] || die "no '${BASE_SUITE}' entry with URIs: in ${DEBIAN_SOURCES}"
+  uri="${entry%%$'\t'*}"
+  signed_by="${entry#*$'\t'}"
+
+  log "Fetching ${SYSTEMD_PKGS[*]} from ${BACKPORTS_SUITE} (private apt configuration)"
+  mkdir -p "${APT_STATE_DIR}"/{lists/partial,cache/archives/partial,sources.list.d,preferences.d}
+  {
+    echo "Types: deb"
+    echo "URIs: ${uri}"
+    echo "Suites: ${BACKPORTS_SUITE}"
+    echo "Components: main"
+    [[ -n "${signed_by}" ]] && echo "Signed-By: ${signed_by}"
+  } > "${APT_STATE_DIR}/sources.list.d/backports.sources"
+  cat > "${APT_STATE_DIR}/apt.conf" <<EOF
+// Private apt configuration used only to download systemd from ${BACKPORTS_SUITE}.
+// It never touches the system's sources, lists or package cache.
+Dir::State::Lists "${APT_STATE_DIR}/lists";
+Dir::Cache "${APT_STATE_DIR}/cache";
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+Dir::Etc::SourceList "/dev/null";
+Dir::Etc::SourceParts "${APT_STATE_DIR}/sources.list.d";
+Dir::Etc::Preferences "/dev/null";
+Dir::Etc::PreferencesParts "${APT_STATE_DIR}/preferences.d";
+Acquire::Languages "none";
+Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
+Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
+Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled "false";
+#clear APT::Update::Post-Invoke-Success;
+#clear APT::Update::Post-Invoke;
+EOF
+  local -x APT_CONFIG="${APT_STATE_DIR}/apt.conf"
+  apt-get update -qq || die "apt-get update of ${BACKPORTS_SUITE} failed"
+
+  local tmp
+  tmp="$(mktemp -d "${TOOLS_DIR}/.systemd-unpack.XXXXXX")"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${tmp}'" EXIT
+  mkdir -p "${tmp}/debs" "${tmp}/root"
+  # apt's download sandbox user (_apt) must be able to reach and write the target directory.
+  chmod 755 "${tmp}"
+  if id _apt >/dev/null 2>&1; then chown _apt "${tmp}/debs"; fi
+  local specs=() p
+  for p in "${SYSTEMD_PKGS[@]}"; do specs+=("${p}/${BACKPORTS_SUITE}"); done
+  (cd "${tmp}/debs" && apt-get download -qq "${specs[@]}") \
+    || die "apt-get download ${specs[*]} failed"
+
+  local deb
+  for deb in "${tmp}/debs"/*.deb; do
+    dpkg -x "${deb}" "${tmp}/root"
+  done
+  dpkg-deb -f "${tmp}"/debs/systemd_*.deb Version > "${tmp}/root/.installed-version"
+
+  rm -rf "${SYSTEMD_DIR}"
+  mv "${tmp}/root" "${SYSTEMD_DIR}"
+  rm -rf "${tmp}"
+  trap - EXIT
+}
+
+mkdir -p "${TOOLS_DIR}"
+if [[ "${FORCE_SYSTEMD_REFRESH:-0}" != 1 ]] && systemd_tools_ok; then
+  log "systemd $(cat "${STAMP}") already unpacked in ${SYSTEMD_DIR}"
+else
+  fetch_systemd_backports
+fi
+
+# Keep tools/ out of git.
+GITIGNORE="${REPO_ROOT}/.gitignore"
+if ! { [[ -f "${GITIGNORE}" ]] && grep -qxE '/?tools/?' "${GITIGNORE}"; }; then
+  log "Adding tools/ to .gitignore"
+  if [[ -s "${GITIGNORE}" && -n "$(tail -c1 "${GITIGNORE}")" ]]; then echo >> "${GITIGNORE}"; fi
+  echo "tools/" >> "${GITIGNORE}"
+fi
+
+# ---------------------------------------------------------------------------
+# 3. Bicep CLI (script owned by another component)
+# ---------------------------------------------------------------------------
+BICEP_SCRIPT="${SCRIPT_DIR}/install-bicep.sh"
+if [[ -x "${BICEP_SCRIPT}" ]]; then
+  "${BICEP_SCRIPT}"
+elif [[ -f "${BICEP_SCRIPT}" ]]; then
+  bash "${BICEP_SCRIPT}"
+fi
+
+# ---------------------------------------------------------------------------
+# 4. Verification and summary
+# ---------------------------------------------------------------------------
+# shellcheck source=scripts/sysupdate-env.sh disable=SC1091
+source "${SCRIPT_DIR}/sysupdate-env.sh" \
+  || die "sourcing ${SCRIPT_DIR}/sysupdate-env.sh failed (unpacked systemd incomplete?)"
+
+failures=()
+check() { # check LABEL COMMAND... : runs COMMAND, records its first output line
+  local label="$1"; shift
+  local out
+  if out="$("$@" 2>&1)"; then
+    printf '  %-18s %s\n' "${label}" "$(head -n1 <<<"${out}")"
+  else
+    printf '  %-18s MISSING/BROKEN: %s\n' "${label}" "$(head -n1 <<<"${out}")"
+    failures+=("${label}")
+  fi
+}
+
+echo
+echo "Summary:"
+check docker-registry docker-registry --version
+check htpasswd        bash -c 'command -v htpasswd'
+check nginx           nginx -v
+check gpg             bash -c 'gpg --version | head -n1'
+check xz              bash -c 'xz --version | head -n1'
+check zstd            zstd --version
+check curl            bash -c 'curl --version | head -n1'
+check unshare         bash -c 'unshare --version'
+check systemd-sysupdate "${SYSUPDATE_BIN}" --version
+check systemd-pull    "${SYSTEMD_PULL_PATH}" --version
+if [[ -x "${REPO_ROOT}/tools/bicep/bicep" ]]; then
+  check bicep "${REPO_ROOT}/tools/bicep/bicep" --version
+fi
+
+sysupdate_major="$("${SYSUPDATE_BIN}" --version 2>/dev/null | awk 'NR==1 {print $2}')"
+if ! [[ "${sysupdate_major}" =~ ^[0-9]+$ ]] || ((sysupdate_major < MIN_SYSTEMD_MAJOR)); then
+  failures+=("systemd-sysupdate version '${sysupdate_major}' < ${MIN_SYSTEMD_MAJOR}")
+fi
+
+if (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; then
+  warn "something is listening on 127.0.0.1:5000 (the demo registry port)"
+fi
+
+echo "  SYSUPDATE_BIN=${SYSUPDATE_BIN}"
+echo "  SYSTEMD_PULL_PATH=${SYSTEMD_PULL_PATH}"
+echo "  LD_LIBRARY_PATH+=${SYSUPDATE_LIB_DIR}"
+echo "  (source scripts/sysupdate-env.sh to get these)"
+
+if ((${#failures[@]})); then
+  die "test prerequisites incomplete: ${failures[*]}"
+fi
+echo "All test prerequisites present ($(( $(date +%s) - START_TS ))s)."

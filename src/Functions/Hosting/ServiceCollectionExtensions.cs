@@ -1,0 +1,44 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SysextFunctions.Http;
+using SysextFunctions.Registry.Remote;
+using SysextFunctions.Sysupdate;
+
+namespace SysextFunctions.Hosting;
+
+public static class ServiceCollectionExtensions
+{
+    public const string RegistryClientName = "registry";
+
+    /// <summary>Registers everything both hostings share: options, the registry client and the handler.</summary>
+    public static IServiceCollection AddSysextProxy(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ProxyOptions>().Bind(configuration.GetSection(ProxyOptions.Section));
+        services.AddOptions<RegistryOptions>().Bind(configuration.GetSection(RegistryOptions.Section))
+            .Validate(o => o.Url.IsAbsoluteUri && o.Url.Scheme is "http" or "https", "Registry:Url must be an absolute http or https URL")
+            .ValidateOnStart();
+
+        services.AddHttpClient(RegistryClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // Redirects are followed by RegistryClient itself: it passes them on or drops credentials.
+                AllowAutoRedirect = false,
+                AutomaticDecompression = DecompressionMethods.None,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            });
+
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;
+            var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(RegistryClientName);
+            return new RegistryClient(http, options.Url, options.Timeout, sp.GetRequiredService<ILogger<RegistryClient>>());
+        });
+        services.AddSingleton<SysextCatalogue>();
+        services.AddSingleton<SysextHandler>();
+        return services;
+    }
+}

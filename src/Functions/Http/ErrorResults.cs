@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Http;
+using SysextFunctions.Registry.Remote;
+
+namespace SysextFunctions.Http;
+
+/// <summary>The one place failures become HTTP statuses: a short plain-text reason, never a stack trace.</summary>
+public static class ErrorResults
+{
+    public static IResult Text(int status, string reason) =>
+        Results.Text(reason + "\n", "text/plain; charset=utf-8", statusCode: status);
+
+    public static IResult From(RegistryException e)
+    {
+        var status = e.Failure switch
+        {
+            RegistryFailure.NotFound => StatusCodes.Status404NotFound,
+            RegistryFailure.Timeout => StatusCodes.Status504GatewayTimeout,
+            RegistryFailure.Throttled => StatusCodes.Status503ServiceUnavailable,
+            _ => StatusCodes.Status502BadGateway,
+        };
+
+        var text = Text(status, e.Message);
+        return e is { Failure: RegistryFailure.Throttled, RetryAfter: { } delay } ? new WithRetryAfter(text, delay) : text;
+    }
+
+    private sealed class WithRetryAfter(IResult inner, TimeSpan delay) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using SysextFunctions.Hosting;
+using SysextFunctions.Registry.Remote;
+using SysextFunctions.Sysupdate;
+
+namespace SysextFunctions.Http;
+
+/// <summary>
+/// Answers sysupdate's requests. Both hostings (the Functions worker and plain Kestrel) call this with the
+/// request and execute the <see cref="IResult"/> it returns, so behaviour cannot drift between them.
+/// </summary>
+public sealed partial class SysextHandler(
+    SysextCatalogue catalogue,
+    RegistryClient registry,
+    IOptions<ProxyOptions> options,
+    ILogger<SysextHandler> logger)
+{
+    public const string Description = "Sysext Functions: systemd-sysupdate sources from an OCI registry. GET /<repository>/SHA256SUMS";
+
+    public async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        {
+            context.Response.Headers.Allow = "GET, HEAD";
+            return ErrorResults.Text(StatusCodes.Status405MethodNotAllowed, "only GET and HEAD are supported");
+        }
+
+        var parsed = SysupdatePath.Parse(RawTarget(context));
+        if (parsed.Path is not { } path)
+        {
+            return ErrorResults.Text(parsed.Status, parsed.Error!);
+        }
+
+        try
+        {
+            return path.Resource switch
+            {
+                SysupdateResource.Root => Results.Text(Description + "\n", "text/plain; charset=utf-8"),
+                SysupdateResource.Checksums => await ChecksumsAsync(path, context.RequestAborted).ConfigureAwait(false),
+                SysupdateResource.File => await FileAsync(path, HttpMethods.IsHead(request.Method), context.RequestAborted).ConfigureAwait(false),
+                // Nothing is signed: exactly 404, which is what makes sysupdate move on to the next name.
+                _ => ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no signature is served"),
+            };
+        }
+        catch (RegistryException e)
+        {
+            LogRegistryFailure(logger, path.Repository, path.FileName, e.Failure, e.Message);
+            return ErrorResults.From(e);
+        }
+    }
+
+    private async Task<IResult> ChecksumsAsync(SysupdatePath path, CancellationToken cancellationToken)
+    {
+        var files = await catalogue.ListAsync(path.Repository, cancellationToken).ConfigureAwait(false);
+        var body = Checksums.Render(files);
+        var etag = new EntityTagHeaderValue($"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"");
+        return Results.Bytes(body, "text/plain; charset=utf-8", entityTag: etag);
+    }
+
+    private async Task<IResult> FileAsync(SysupdatePath path, bool head, CancellationToken cancellationToken)
+    {
+        var file = await catalogue.FindAsync(path.Repository, path.FileName, cancellationToken).ConfigureAwait(false);
+        if (file is null)
+        {
+            return ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no such file in {path.Repository}");
+        }
+
+        var mode = options.Value.BlobDelivery;
+        LogDelivery(logger, path.Repository, file.Tag, file.Digest.ToString(), mode, file.Size);
+        if (mode == BlobDelivery.Redirect)
+        {
+            return Results.Redirect(registry.BlobUri(path.Repository, file.Digest).AbsoluteUri, permanent: false, preserveMethod: true);
+        }
+
+        if (head)
+        {
+            // sysupdate never sends HEAD; answer it from the manifest without touching the blob.
+            return new HeadResult(file);
+        }
+
+        var blob = await registry.GetBlobAsync(path.Repository, file.Digest, followRedirects: mode == BlobDelivery.Stream, cancellationToken).ConfigureAwait(false);
+        return blob.RedirectTo is { } storage
+            ? Results.Redirect(storage.AbsoluteUri, permanent: false, preserveMethod: true)
+            : new BlobStreamResult(file, blob.Content!);
+    }
+
+    /// <summary>The request target as the client sent it, before the server decoded anything.</summary>
+    private static string RawTarget(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(raw))
+        {
+            return context.Request.PathBase.Add(context.Request.Path).ToUriComponent() + context.Request.QueryString.ToUriComponent();
+        }
+
+        // Absolute-form targets (RFC 9112 §3.2.2) carry scheme and authority first.
+        return raw.StartsWith('/') ? raw : Uri.TryCreate(raw, UriKind.Absolute, out var absolute) ? absolute.PathAndQuery : raw;
+    }
+
+    private sealed class HeadResult(SysextFile file) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.ContentType = "application/octet-stream";
+            httpContext.Response.ContentLength = file.Size;
+            httpContext.Response.Headers.ETag = $"\"{file.Digest}\"";
+            return Task.CompletedTask;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivering {Repository}:{Tag} ({Digest}) by {Mode}, {Bytes} bytes")]
+    private static partial void LogDelivery(ILogger logger, string repository, string tag, string digest, BlobDelivery mode, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request for {Repository}/{File} failed: {Failure}: {Reason}")]
+    private static partial void LogRegistryFailure(ILogger logger, string repository, string file, RegistryFailure failure, string reason);
+}

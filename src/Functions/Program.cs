@@ -1,0 +1,15 @@
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+using SysextFunctions.Hosting;
+
+if (FunctionsHostDetection.IsFunctionsHost(args))
+{
+    var builder = FunctionsApplication.CreateBuilder(args);
+    builder.ConfigureFunctionsWebApplication();
+    builder.Services.AddSysextProxy(builder.Configuration);
+    await builder.Build().RunAsync();
+}
+else
+{
+    await StandaloneHost.Build(args).RunAsync();
+}

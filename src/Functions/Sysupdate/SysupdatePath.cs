@@ -1,0 +1,123 @@
+using SysextFunctions.Registry.Oci;
+
+namespace SysextFunctions.Sysupdate;
+
+/// <summary>What a request path asks for.</summary>
+public enum SysupdateResource
+{
+    /// <summary><c>/</c>: a one-line description, handy as a liveness probe.</summary>
+    Root,
+
+    /// <summary><c>/{repository}/SHA256SUMS</c>: the manifest file sysupdate reads first.</summary>
+    Checksums,
+
+    /// <summary><c>/{repository}/SHA256SUMS.gpg</c> and the other names sysupdate probes for a signature.</summary>
+    Signature,
+
+    /// <summary><c>/{repository}/{file}</c>: one file named in SHA256SUMS.</summary>
+    File,
+}
+
+/// <summary>
+/// The one place a request path is parsed. The path is the raw request target, before any decoding: OCI names,
+/// tags and our file names never need percent-encoding, so any escape is refused rather than decoded, which
+/// shuts out encoded slashes and dot segments whatever the host does with them.
+/// </summary>
+public sealed record SysupdatePath(SysupdateResource Resource, string Repository, string FileName)
+{
+    public const string ChecksumsName = "SHA256SUMS";
+
+    /// <summary>Longer than any sane repository plus file name; longer paths get 414.</summary>
+    public const int MaxPathLength = 1024;
+
+    /// <summary>The file names of detached signatures, in the order systemd's sysupdate probes them.</summary>
+    public static readonly string[] SignatureNames =
+        ["SHA256SUMS.sha256.asc", "SHA256SUMS.sha256.gpg", "SHA256SUMS.gpg", "SHA256SUMS.asc"];
+
+    private const int MaxFileNameLength = 255;
+
+    /// <summary>The last segment of the repository, which starts every file name.</summary>
+    public string Name => Repository[(Repository.LastIndexOf('/') + 1)..];
+
+    public static PathParseResult Parse(string rawTarget)
+    {
+        if (rawTarget.Contains('?', StringComparison.Ordinal))
+        {
+            return PathParseResult.Fail(400, "query strings are not supported");
+        }
+
+        if (rawTarget.Length > MaxPathLength)
+        {
+            return PathParseResult.Fail(414, $"path longer than {MaxPathLength} characters");
+        }
+
+        if (!rawTarget.StartsWith('/'))
+        {
+            return PathParseResult.Fail(400, "path must start with '/'");
+        }
+
+        foreach (var c in rawTarget)
+        {
+            if (c == '%')
+            {
+                return PathParseResult.Fail(400, "percent-encoded characters are not allowed");
+            }
+
+            if (c is < '!' or > '~')
+            {
+                return PathParseResult.Fail(400, "control, space and non-ASCII characters are not allowed");
+            }
+        }
+
+        if (rawTarget == "/")
+        {
+            return PathParseResult.Ok(new SysupdatePath(SysupdateResource.Root, "", ""));
+        }
+
+        var segments = rawTarget[1..].Split('/');
+        foreach (var segment in segments)
+        {
+            if (segment.Length == 0)
+            {
+                return PathParseResult.Fail(400, "empty path segment");
+            }
+
+            if (segment is "." or "..")
+            {
+                return PathParseResult.Fail(400, "dot segments are not allowed");
+            }
+        }
+
+        if (segments.Length < 2)
+        {
+            return PathParseResult.Fail(404, $"not found: ask for /{segments[0]}/{ChecksumsName}");
+        }
+
+        var repository = string.Join('/', segments[..^1]);
+        if (!Reference.IsValidRepository(repository))
+        {
+            return PathParseResult.Fail(400, "invalid repository name (lower-case letters, digits and . _ - separators, at most 255 characters)");
+        }
+
+        var file = segments[^1];
+        if (file.Length > MaxFileNameLength || !file.All(IsFileNameChar))
+        {
+            return PathParseResult.Fail(400, "invalid file name");
+        }
+
+        var resource = file == ChecksumsName ? SysupdateResource.Checksums
+            : SignatureNames.Contains(file, StringComparer.Ordinal) ? SysupdateResource.Signature
+            : SysupdateResource.File;
+        return PathParseResult.Ok(new SysupdatePath(resource, repository, file));
+    }
+
+    private static bool IsFileNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-';
+}
+
+/// <summary>A parsed path, or the status and one-line reason to refuse it with.</summary>
+public readonly record struct PathParseResult(SysupdatePath? Path, int Status, string? Error)
+{
+    public static PathParseResult Ok(SysupdatePath path) => new(path, 200, null);
+
+    public static PathParseResult Fail(int status, string error) => new(null, status, error);
+}

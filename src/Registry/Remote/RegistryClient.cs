@@ -1,0 +1,349 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using SysextFunctions.Registry.Content;
+using SysextFunctions.Registry.Oci;
+
+namespace SysextFunctions.Registry.Remote;
+
+/// <summary>
+/// A client of one registry's distribution API (https://github.com/opencontainers/distribution-spec/blob/main/spec.md).
+/// The <see cref="HttpClient"/> it is given must not follow redirects: blob redirects are followed here, so that
+/// they can be passed on to clients and so that credentials never travel to another host.
+/// </summary>
+public sealed partial class RegistryClient
+{
+    /// <summary>Manifests larger than this are refused; oras and containerd use the same cap.</summary>
+    public const int MaxManifestBytes = 4 * 1024 * 1024;
+
+    private const int MaxRedirects = 5;
+    private const int MaxTagPages = 10_000;
+
+    private readonly HttpClient _http;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _timeout;
+
+    public RegistryClient(HttpClient http, Uri baseAddress, TimeSpan timeout, ILogger<RegistryClient> logger)
+    {
+        if (!baseAddress.IsAbsoluteUri || baseAddress.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException($"registry URL '{baseAddress}' must be an absolute http or https URL", nameof(baseAddress));
+        }
+
+        _http = http;
+        // A trailing slash makes relative resolution keep any path prefix the registry sits under.
+        BaseAddress = baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/");
+        _timeout = timeout;
+        _logger = logger;
+    }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>Every tag of a repository, following <c>Link: &lt;…&gt;; rel="next"</c> pages to the end.</summary>
+    public async Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken = default)
+    {
+        var tags = new List<string>();
+        Uri? next = new(BaseAddress, $"v2/{repository}/tags/list");
+        for (var page = 0; next is not null; page++)
+        {
+            if (page == MaxTagPages)
+            {
+                throw new RegistryException(RegistryFailure.InvalidResponse, $"tag list of '{repository}' has more than {MaxTagPages} pages");
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, next);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            using var response = await SendMetadataAsync(request, $"tags of '{repository}'", cancellationToken).ConfigureAwait(false);
+            var body = await ReadCappedAsync(response, MaxManifestBytes, $"tag list of '{repository}'", cancellationToken).ConfigureAwait(false);
+            TagList? list;
+            try
+            {
+                list = JsonSerializer.Deserialize(body, OciJsonContext.Default.TagList);
+            }
+            catch (JsonException e)
+            {
+                throw new RegistryException(RegistryFailure.InvalidResponse, $"tag list of '{repository}' is not valid JSON", e);
+            }
+
+            // Registries answer null, not [], for a repository whose tags were all deleted.
+            tags.AddRange(list?.Tags ?? []);
+            next = NextPage(response, next);
+        }
+
+        return tags;
+    }
+
+    /// <summary>Fetches and parses the manifest a tag or digest points at, checking the bytes against their digest.</summary>
+    public async Task<ManifestResponse> GetManifestAsync(string repository, string reference, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseAddress, $"v2/{repository}/manifests/{reference}"));
+        foreach (var mediaType in MediaTypes.AcceptedManifests)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
+        }
+
+        var what = $"manifest '{repository}:{reference}'";
+        using var response = await SendMetadataAsync(request, what, cancellationToken).ConfigureAwait(false);
+        var bytes = await ReadCappedAsync(response, MaxManifestBytes, what, cancellationToken).ConfigureAwait(false);
+        var digest = Digest.Sha256(SHA256.HashData(bytes));
+
+        // The content is addressed by its hash: a digest reference or a Docker-Content-Digest header that
+        // disagrees with the bytes means a broken or lying upstream.
+        if (Digest.TryParse(reference, out var requested) && requested.IsSha256 && requested != digest)
+        {
+            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} does not match its digest");
+        }
+
+        if (Digest.TryParse(HeaderValue(response, "Docker-Content-Digest"), out var announced) && announced.IsSha256 && announced != digest)
+        {
+            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} does not match its Docker-Content-Digest");
+        }
+
+        Manifest manifest;
+        try
+        {
+            manifest = Manifest.Parse(bytes, response.Content.Headers.ContentType?.MediaType);
+        }
+        catch (FormatException e)
+        {
+            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: {e.Message}", e);
+        }
+
+        return new ManifestResponse(digest, manifest, bytes.Length);
+    }
+
+    /// <summary>Resolves a tag to its manifest digest with a HEAD request, or null if the registry does not say.</summary>
+    public async Task<Digest?> ResolveAsync(string repository, string tag, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, new Uri(BaseAddress, $"v2/{repository}/manifests/{tag}"));
+        foreach (var mediaType in MediaTypes.AcceptedManifests)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
+        }
+
+        using var response = await SendMetadataAsync(request, $"manifest '{repository}:{tag}'", cancellationToken).ConfigureAwait(false);
+        return Digest.TryParse(HeaderValue(response, "Docker-Content-Digest"), out var digest) && digest.IsSha256 ? digest : null;
+    }
+
+    /// <summary>The registry's own URL of a blob.</summary>
+    public Uri BlobUri(string repository, Digest digest) => new(BaseAddress, $"v2/{repository}/blobs/{digest}");
+
+    /// <summary>
+    /// Asks for a blob. With <paramref name="followRedirects"/> false, a redirect to the registry's storage is
+    /// returned as <see cref="BlobResponse.RedirectTo"/>; otherwise redirects are followed, without credentials
+    /// once they leave the registry's host, and the open response is returned for streaming.
+    /// </summary>
+    public async Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, CancellationToken cancellationToken = default)
+    {
+        var uri = BlobUri(repository, digest);
+        var what = $"blob '{repository}@{digest}'";
+        for (var hop = 0; ; hop++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            HttpResponseMessage response;
+            try
+            {
+                response = await SendAsync(request, what, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                request.Dispose();
+            }
+
+            if (!IsRedirect(response.StatusCode))
+            {
+                if (!response.IsSuccessStatusCode)
+                {
+                    using (response)
+                    {
+                        throw await FailureAsync(response, what, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                return new BlobResponse(response, null);
+            }
+
+            var location = response.Headers.Location;
+            response.Dispose();
+            if (location is null)
+            {
+                throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: redirect without a Location");
+            }
+
+            location = location.IsAbsoluteUri ? location : new Uri(uri, location);
+            if (!followRedirects)
+            {
+                return new BlobResponse(null, location);
+            }
+
+            if (hop == MaxRedirects)
+            {
+                throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: more than {MaxRedirects} redirects");
+            }
+
+            uri = location;
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendMetadataAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(request, what, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            throw await FailureAsync(response, what, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string what, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        // The timeout covers the wait for response headers; a blob body then streams for as long as it takes.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_timeout);
+        try
+        {
+            return await _http.SendAsync(request, completion, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogUpstreamFailure(_logger, what, "timeout", e);
+            throw new RegistryException(RegistryFailure.Timeout, $"registry did not answer in time for {what}", e);
+        }
+        catch (HttpRequestException e)
+        {
+            LogUpstreamFailure(_logger, what, e.HttpRequestError.ToString(), e);
+            throw new RegistryException(RegistryFailure.Unavailable, $"registry unreachable for {what}", e);
+        }
+    }
+
+    private static async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, int cap, string what, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentLength > cap)
+        {
+            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is larger than {cap} bytes");
+        }
+
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > cap)
+                {
+                    throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is larger than {cap} bytes");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return buffer.ToArray();
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            throw new RegistryException(RegistryFailure.Unavailable, $"registry connection broke while reading {what}", e);
+        }
+    }
+
+    private static async Task<RegistryException> FailureAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    {
+        var code = await ErrorCodeAsync(response, cancellationToken).ConfigureAwait(false);
+        var status = (int)response.StatusCode;
+        var (failure, text) = response.StatusCode switch
+        {
+            HttpStatusCode.NotFound => (RegistryFailure.NotFound, $"{what} not found"),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => (RegistryFailure.Denied, $"registry denied access to {what}"),
+            HttpStatusCode.TooManyRequests => (RegistryFailure.Throttled, $"registry throttled the request for {what}"),
+            HttpStatusCode.GatewayTimeout => (RegistryFailure.Timeout, $"registry timed out on {what}"),
+            _ when status >= 500 => (RegistryFailure.Unavailable, $"registry failed with {status} on {what}"),
+            _ => (RegistryFailure.InvalidResponse, $"registry answered {status} on {what}"),
+        };
+
+        return new RegistryException(failure, code is null ? text : $"{text} ({code})")
+        {
+            Code = code,
+            RetryAfter = response.Headers.RetryAfter?.Delta,
+        };
+    }
+
+    private static async Task<string?> ErrorCodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentType?.MediaType != "application/json" || response.Content.Headers.ContentLength > 64 * 1024)
+        {
+            return null;
+        }
+
+        try
+        {
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            var errors = JsonSerializer.Deserialize(body, OciJsonContext.Default.ErrorBody)?.Errors;
+            var code = errors is { Count: > 0 } ? errors[0].Code : null;
+            // Only the spec's upper-case code words travel on: a message could echo anything.
+            return code is not null && code.Length <= 64 && code.All(c => c is (>= 'A' and <= 'Z') or '_') ? code : null;
+        }
+        catch (Exception e) when (e is JsonException or IOException or HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The next page from an RFC 8288 <c>Link</c> header, resolved against the current page.</summary>
+    internal static Uri? NextPage(HttpResponseMessage response, Uri current)
+    {
+        if (!response.Headers.TryGetValues("Link", out var values))
+        {
+            return null;
+        }
+
+        foreach (var header in values)
+        {
+            foreach (var link in header.Split(','))
+            {
+                var open = link.IndexOf('<', StringComparison.Ordinal);
+                var close = link.IndexOf('>', StringComparison.Ordinal);
+                if (open < 0 || close <= open)
+                {
+                    continue;
+                }
+
+                var parameters = link[(close + 1)..];
+                if (parameters.Contains("rel=\"next\"", StringComparison.OrdinalIgnoreCase) || parameters.Contains("rel=next", StringComparison.OrdinalIgnoreCase))
+                {
+                    var target = link[(open + 1)..close].Trim();
+                    return Uri.TryCreate(current, target, out var next) && next.Scheme is "http" or "https" && next.Authority == current.Authority
+                        ? next
+                        : throw new RegistryException(RegistryFailure.InvalidResponse, "tag list points its next page at another host");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsRedirect(HttpStatusCode status) =>
+        status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther
+            or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
+
+    private static string? HeaderValue(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry request for {What} failed: {Reason}")]
+    private static partial void LogUpstreamFailure(ILogger logger, string what, string reason, Exception exception);
+}
+
+/// <summary>A manifest with the digest of the exact bytes the registry sent.</summary>
+public sealed record ManifestResponse(Digest Digest, Manifest Manifest, int Size);
+
+/// <summary>Either an open blob response to stream, or the storage URL the registry redirected to.</summary>
+public sealed record BlobResponse(HttpResponseMessage? Content, Uri? RedirectTo) : IDisposable
+{
+    public void Dispose() => Content?.Dispose();
+}

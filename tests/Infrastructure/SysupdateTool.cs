@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace SysextFunctions.Tests.Infrastructure;
+
+/// <summary>
+/// The real systemd-sysupdate (254, from bookworm-backports) that scripts/install-test-prereqs.sh unpacks into
+/// tools/systemd. A missing binary fails the test.
+/// </summary>
+internal static class SysupdateTool
+{
+    private static readonly string Unpacked = Path.Combine(RepoPaths.Tools, "systemd");
+
+    public static string Binary => Path.Combine(Unpacked, "lib", "systemd", "systemd-sysupdate");
+
+    public static string Pull => Path.Combine(Unpacked, "lib", "systemd", "systemd-pull");
+
+    public static string LibraryDirectory => Path.Combine(Unpacked, "usr", "lib", "x86_64-linux-gnu", "systemd");
+
+    /// <summary>
+    /// Runs sysupdate with the given transfer definitions. No <c>--root</c>: with it, systemd 254 resolves an
+    /// absolute CurrentSymlink= through the existing link and overwrites the previous version's file on the
+    /// second update, so the definitions use absolute paths inside the test's temp folder instead.
+    /// </summary>
+    public static async Task<SysupdateRun> RunAsync(string definitions, params string[] arguments)
+    {
+        if (!File.Exists(Binary) || !File.Exists(Pull))
+        {
+            throw new InvalidOperationException($"{Binary} is missing: run scripts/install-test-prereqs.sh");
+        }
+
+        var start = new ProcessStartInfo(Binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add($"--definitions={definitions}");
+        start.ArgumentList.Add("--no-pager");
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["LD_LIBRARY_PATH"] = LibraryDirectory;
+        start.Environment["SYSTEMD_PULL_PATH"] = Pull;
+        start.Environment["SYSTEMD_COLORS"] = "0";
+        start.Environment["SYSTEMD_LOG_LEVEL"] = "info";
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return new SysupdateRun(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary><c>list --json=short</c>: version → assessment.</summary>
+    public static async Task<Dictionary<string, string>> ListAsync(string definitions)
+    {
+        var run = await RunAsync(definitions, "--json=short", "list");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var json = JsonDocument.Parse(run.Stdout);
+        return json.RootElement.EnumerateArray().ToDictionary(
+            e => e.GetProperty("version").GetString()!,
+            e => e.GetProperty("assessment").GetString()!);
+    }
+}
+
+internal sealed record SysupdateRun(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
