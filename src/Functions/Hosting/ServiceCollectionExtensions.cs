@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Http;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Sysupdate;
 
@@ -37,6 +38,8 @@ public static class ServiceCollectionExtensions
             var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(RegistryClientName);
             return new RegistryClient(http, options.Url, options.Timeout, sp.GetRequiredService<ILogger<RegistryClient>>());
         });
+        services.AddSingleton<IOciSource>(sp => sp.GetRequiredService<RegistryClient>());
+        services.AddSingleton<UpstreamResolver>();
         services.AddSingleton<SysextCatalogue>();
         services.AddSingleton<SysextHandler>();
         return services;

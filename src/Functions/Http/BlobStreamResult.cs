@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry.Content;
+using SysextFunctions.Registry.Remote;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Http;
@@ -13,18 +14,18 @@ namespace SysextFunctions.Http;
 /// Content-Length is the size the manifest promised; if the registry sends other bytes or fewer, the connection
 /// is aborted so that the client can never take a wrong file for a complete one.
 /// </summary>
-public sealed partial class BlobStreamResult(SysextFile file, HttpResponseMessage upstream) : IResult
+public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob) : IResult
 {
     private const int BufferSize = 128 * 1024;
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
-        using var owned = upstream;
+        using var owned = blob;
         var response = httpContext.Response;
         var logger = httpContext.RequestServices.GetRequiredService<ILogger<BlobStreamResult>>();
         var cancellationToken = httpContext.RequestAborted;
 
-        if (owned.Content.Headers.ContentLength is { } announced && announced != file.Size)
+        if (owned.Length is { } announced && announced != file.Size)
         {
             LogMismatch(logger, file.Name, file.Digest.ToString(), $"registry announced {announced} bytes, manifest says {file.Size}");
             await ErrorResults.Text(StatusCodes.Status502BadGateway, "registry sent a blob of the wrong size").ExecuteAsync(httpContext).ConfigureAwait(false);
@@ -36,7 +37,7 @@ public sealed partial class BlobStreamResult(SysextFile file, HttpResponseMessag
         response.ContentLength = file.Size;
         response.Headers.ETag = $"\"{file.Digest}\"";
 
-        await using var source = await owned.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var source = owned.Content!;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long copied = 0;

@@ -15,7 +15,7 @@ namespace SysextFunctions.Http;
 /// </summary>
 public sealed partial class SysextHandler(
     SysextCatalogue catalogue,
-    RegistryClient registry,
+    UpstreamResolver upstreams,
     IOptions<ProxyOptions> options,
     ILogger<SysextHandler> logger)
 {
@@ -36,13 +36,22 @@ public sealed partial class SysextHandler(
             return ErrorResults.Text(parsed.Status, parsed.Error!);
         }
 
+        if (path.Resource is SysupdateResource.Root)
+        {
+            return Results.Text(Description + "\n", "text/plain; charset=utf-8");
+        }
+
+        if (upstreams.Resolve(path.Repository) is not { } upstream)
+        {
+            return ErrorResults.Text(StatusCodes.Status404NotFound, $"repository {path.Repository} is not served here");
+        }
+
         try
         {
             return path.Resource switch
             {
-                SysupdateResource.Root => Results.Text(Description + "\n", "text/plain; charset=utf-8"),
-                SysupdateResource.Checksums => await ChecksumsAsync(path, context.RequestAborted).ConfigureAwait(false),
-                SysupdateResource.File => await FileAsync(path, HttpMethods.IsHead(request.Method), context.RequestAborted).ConfigureAwait(false),
+                SysupdateResource.Checksums => await ChecksumsAsync(upstream, path, context.RequestAborted).ConfigureAwait(false),
+                SysupdateResource.File => await FileAsync(upstream, path, HttpMethods.IsHead(request.Method), context.RequestAborted).ConfigureAwait(false),
                 // Nothing is signed: exactly 404, which is what makes sysupdate move on to the next name.
                 _ => ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no signature is served"),
             };
@@ -54,17 +63,15 @@ public sealed partial class SysextHandler(
         }
     }
 
-    private async Task<IResult> ChecksumsAsync(SysupdatePath path, CancellationToken cancellationToken)
+    private async Task<IResult> ChecksumsAsync(Upstream upstream, SysupdatePath path, CancellationToken cancellationToken)
     {
-        var files = await catalogue.ListAsync(path.Repository, cancellationToken).ConfigureAwait(false);
-        var body = Checksums.Render(files);
-        var etag = new EntityTagHeaderValue($"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"");
-        return Results.Bytes(body, "text/plain; charset=utf-8", entityTag: etag);
+        var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
+        return Results.Bytes(snapshot.Checksums, "text/plain; charset=utf-8", entityTag: new EntityTagHeaderValue(snapshot.ETag));
     }
 
-    private async Task<IResult> FileAsync(SysupdatePath path, bool head, CancellationToken cancellationToken)
+    private async Task<IResult> FileAsync(Upstream upstream, SysupdatePath path, bool head, CancellationToken cancellationToken)
     {
-        var file = await catalogue.FindAsync(path.Repository, path.FileName, cancellationToken).ConfigureAwait(false);
+        var file = await catalogue.FindAsync(upstream, path.Name, path.FileName, cancellationToken).ConfigureAwait(false);
         if (file is null)
         {
             return ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no such file in {path.Repository}");
@@ -72,9 +79,9 @@ public sealed partial class SysextHandler(
 
         var mode = options.Value.BlobDelivery;
         LogDelivery(logger, path.Repository, file.Tag, file.Digest.ToString(), mode, file.Size);
-        if (mode == BlobDelivery.Redirect)
+        if (mode == BlobDelivery.Redirect && upstream.Source.BlobUri(upstream.Repository, file.Digest) is { } blobUri)
         {
-            return Results.Redirect(registry.BlobUri(path.Repository, file.Digest).AbsoluteUri, permanent: false, preserveMethod: true);
+            return Results.Redirect(blobUri.AbsoluteUri, permanent: false, preserveMethod: true);
         }
 
         if (head)
@@ -83,10 +90,10 @@ public sealed partial class SysextHandler(
             return new HeadResult(file);
         }
 
-        var blob = await registry.GetBlobAsync(path.Repository, file.Digest, followRedirects: mode == BlobDelivery.Stream, cancellationToken).ConfigureAwait(false);
+        var blob = await upstream.Source.GetBlobAsync(upstream.Repository, file.Digest, followRedirects: mode == BlobDelivery.Stream, cancellationToken).ConfigureAwait(false);
         return blob.RedirectTo is { } storage
             ? Results.Redirect(storage.AbsoluteUri, permanent: false, preserveMethod: true)
-            : new BlobStreamResult(file, blob.Content!);
+            : new BlobStreamResult(file, blob);
     }
 
     /// <summary>The request target as the client sent it, before the server decoded anything.</summary>

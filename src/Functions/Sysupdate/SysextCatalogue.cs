@@ -9,40 +9,46 @@ namespace SysextFunctions.Sysupdate;
 /// The sysupdate view of a repository: which files exist, with which digests. Tags map to files through their
 /// manifests; a tag whose manifest we cannot use is skipped with a logged reason and never breaks the listing.
 /// </summary>
-public sealed partial class SysextCatalogue(RegistryClient registry, ILogger<SysextCatalogue> logger)
+public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger)
 {
     /// <summary>How many manifests a cold listing resolves at once.</summary>
     public const int ResolveParallelism = 8;
 
-    /// <summary>All files of a repository. Throws <see cref="RegistryException"/> (NotFound) for an unknown repository.</summary>
-    public async Task<IReadOnlyList<SysextFile>> ListAsync(string repository, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The files of a repository and the SHA256SUMS for them. <paramref name="name"/> is the client-facing name
+    /// that starts every file name. Throws <see cref="RegistryException"/> (NotFound) for an unknown repository.
+    /// </summary>
+    public async Task<RepositorySnapshot> SnapshotAsync(Upstream upstream, string name, CancellationToken cancellationToken = default) =>
+        RepositorySnapshot.Create(await ListAsync(upstream, name, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>All files of a repository, ordered by name.</summary>
+    public async Task<IReadOnlyList<SysextFile>> ListAsync(Upstream upstream, string name, CancellationToken cancellationToken = default)
     {
-        var name = repository[(repository.LastIndexOf('/') + 1)..];
-        var tags = await registry.ListTagsAsync(repository, cancellationToken).ConfigureAwait(false);
+        var tags = await upstream.Source.ListTagsAsync(upstream.Repository, cancellationToken).ConfigureAwait(false);
         var perTag = new IReadOnlyList<SysextFile>[tags.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, tags.Count),
             new ParallelOptions { MaxDegreeOfParallelism = ResolveParallelism, CancellationToken = cancellationToken },
-            async (i, ct) => perTag[i] = await FilesOfTagAsync(repository, name, tags[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         return [.. perTag.SelectMany(files => files).OrderBy(f => f.Name, StringComparer.Ordinal)];
     }
 
     /// <summary>The file with this name, or null. Only the one tag the name can come from is resolved.</summary>
-    public async Task<SysextFile?> FindAsync(string repository, string fileName, CancellationToken cancellationToken = default)
+    public async Task<SysextFile?> FindAsync(Upstream upstream, string name, string fileName, CancellationToken cancellationToken = default)
     {
-        var name = repository[(repository.LastIndexOf('/') + 1)..];
         if (FileNaming.CandidateTag(name, fileName) is not { } tag)
         {
             return null;
         }
 
-        var files = await FilesOfTagAsync(repository, name, tag, cancellationToken).ConfigureAwait(false);
+        var files = await FilesOfTagAsync(upstream, name, tag, cancellationToken).ConfigureAwait(false);
         return files.FirstOrDefault(f => f.Name == fileName);
     }
 
-    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(string repository, string name, string tag, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, CancellationToken cancellationToken)
     {
+        var repository = upstream.Repository;
         if (!Reference.IsValidTag(tag))
         {
             LogTagSkipped(logger, repository, tag, "tag outside the OCI tag grammar");
@@ -52,7 +58,7 @@ public sealed partial class SysextCatalogue(RegistryClient registry, ILogger<Sys
         ManifestResponse response;
         try
         {
-            response = await registry.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+            response = await upstream.Source.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
         }
         catch (RegistryException e) when (e.Failure is RegistryFailure.NotFound or RegistryFailure.InvalidResponse)
         {

@@ -13,7 +13,7 @@ namespace SysextFunctions.Registry.Remote;
 /// The <see cref="HttpClient"/> it is given must not follow redirects: blob redirects are followed here, so that
 /// they can be passed on to clients and so that credentials never travel to another host.
 /// </summary>
-public sealed partial class RegistryClient
+public sealed partial class RegistryClient : IOciSource
 {
     /// <summary>Manifests larger than this are refused; oras and containerd use the same cap.</summary>
     public const int MaxManifestBytes = 4 * 1024 * 1024;
@@ -130,6 +130,8 @@ public sealed partial class RegistryClient
     /// <summary>The registry's own URL of a blob.</summary>
     public Uri BlobUri(string repository, Digest digest) => new(BaseAddress, $"v2/{repository}/blobs/{digest}");
 
+    Uri? IOciSource.BlobUri(string repository, Digest digest) => BlobUri(repository, digest);
+
     /// <summary>
     /// Asks for a blob. With <paramref name="followRedirects"/> false, a redirect to the registry's storage is
     /// returned as <see cref="BlobResponse.RedirectTo"/>; otherwise redirects are followed, without credentials
@@ -162,7 +164,16 @@ public sealed partial class RegistryClient
                     }
                 }
 
-                return new BlobResponse(response, null);
+                try
+                {
+                    var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                    return BlobResponse.FromStream(stream, response.Content.Headers.ContentLength, response);
+                }
+                catch
+                {
+                    response.Dispose();
+                    throw;
+                }
             }
 
             var location = response.Headers.Location;
@@ -175,7 +186,7 @@ public sealed partial class RegistryClient
             location = location.IsAbsoluteUri ? location : new Uri(uri, location);
             if (!followRedirects)
             {
-                return new BlobResponse(null, location);
+                return BlobResponse.Redirect(location);
             }
 
             if (hop == MaxRedirects)
@@ -342,8 +353,35 @@ public sealed partial class RegistryClient
 /// <summary>A manifest with the digest of the exact bytes the registry sent.</summary>
 public sealed record ManifestResponse(Digest Digest, Manifest Manifest, int Size);
 
-/// <summary>Either an open blob response to stream, or the storage URL the registry redirected to.</summary>
-public sealed record BlobResponse(HttpResponseMessage? Content, Uri? RedirectTo) : IDisposable
+/// <summary>Either an open blob stream, or the storage URL the source redirected to.</summary>
+public sealed class BlobResponse : IDisposable
 {
-    public void Dispose() => Content?.Dispose();
+    private readonly IDisposable? _owner;
+
+    private BlobResponse(Stream? content, long? length, Uri? redirectTo, IDisposable? owner)
+    {
+        Content = content;
+        Length = length;
+        RedirectTo = redirectTo;
+        _owner = owner;
+    }
+
+    /// <summary>The blob's bytes, when not redirected.</summary>
+    public Stream? Content { get; }
+
+    /// <summary>The length the source announced, if it did.</summary>
+    public long? Length { get; }
+
+    public Uri? RedirectTo { get; }
+
+    public static BlobResponse Redirect(Uri location) => new(null, null, location, null);
+
+    /// <param name="owner">Disposed with the response, e.g. the HTTP response the stream belongs to.</param>
+    public static BlobResponse FromStream(Stream content, long? length, IDisposable? owner = null) => new(content, length, null, owner);
+
+    public void Dispose()
+    {
+        Content?.Dispose();
+        _owner?.Dispose();
+    }
 }
