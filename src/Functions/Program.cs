@@ -7,6 +7,7 @@ if (FunctionsHostDetection.IsFunctionsHost(args))
     var builder = FunctionsApplication.CreateBuilder(args);
     builder.ConfigureFunctionsWebApplication();
     builder.Services.AddSysextProxy(builder.Configuration);
+    builder.Services.AddSysextTelemetry(builder.Configuration, functionsWorker: true);
     await builder.Build().RunAsync();
 }
 else

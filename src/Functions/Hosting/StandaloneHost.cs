@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SysextFunctions.Http;
 
 namespace SysextFunctions.Hosting;
@@ -26,6 +27,14 @@ public static class StandaloneHost
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Services.AddSysextProxy(builder.Configuration);
+        builder.Services.AddSysextTelemetry(builder.Configuration, functionsWorker: false);
+        if (string.IsNullOrEmpty(builder.Configuration["Logging:Console:FormatterName"]))
+        {
+            // Structured by default: one JSON object per line, which journald and log collectors keep apart and
+            // parse. Logging:Console:FormatterName=simple gives the human-readable form.
+            builder.Logging.AddJsonConsole();
+        }
+
         configure?.Invoke(builder);
 
         var app = builder.Build();

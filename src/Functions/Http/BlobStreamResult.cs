@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SysextFunctions.Hosting;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Sysupdate;
@@ -14,7 +15,7 @@ namespace SysextFunctions.Http;
 /// Content-Length is the size the manifest promised; if the registry sends other bytes or fewer, the connection
 /// is aborted so that the client can never take a wrong file for a complete one.
 /// </summary>
-public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob) : IResult
+public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob, string repository) : IResult
 {
     private const int BufferSize = 128 * 1024;
 
@@ -41,6 +42,7 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long copied = 0;
+        long sent = 0;
         try
         {
             int read;
@@ -54,6 +56,7 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
 
                 hash.AppendData(buffer, 0, read);
                 await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                sent += read;
             }
         }
         catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
@@ -65,6 +68,7 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            Telemetry.Streamed(repository, sent);
         }
 
         if (cancellationToken.IsCancellationRequested)
