@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using Azure.Identity;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -104,6 +106,37 @@ public class TelemetryTests(RegistryServer registry)
     {
         var e = Assert.Throws<InvalidOperationException>(() => Telemetry.CredentialFor("ClientId=abc"));
         Assert.Contains("Authorization=AAD", e.Message, StringComparison.Ordinal);
+    }
+
+    // Only OTLP here: the Azure Monitor exporter, once built, reports its own usage to a public endpoint.
+    [Fact]
+    public void AddSysextTelemetry_FunctionsWorkerWithExporter_WorkerTakesOverItsTelemetry()
+    {
+        using var services = FunctionsWorkerServices(new() { [Telemetry.OtlpEndpointKey] = "http://127.0.0.1:9" });
+
+        Assert.NotNull(services.GetService<TracerProvider>());
+        Assert.NotNull(services.GetService<MeterProvider>());
+        var capabilities = services.GetRequiredService<IOptions<WorkerOptions>>().Value.Capabilities;
+        Assert.True(capabilities.TryGetValue("WorkerOpenTelemetryEnabled", out var enabled), "the worker tells the host it exports its own telemetry");
+        Assert.Equal(bool.TrueString, enabled);
+    }
+
+    [Fact]
+    public void AddSysextTelemetry_FunctionsWorkerWithoutExporter_HostKeepsWorkerLogs()
+    {
+        using var services = FunctionsWorkerServices([]);
+
+        Assert.NotNull(services.GetService<TracerProvider>());
+        Assert.False(services.GetRequiredService<IOptions<WorkerOptions>>().Value.Capabilities.ContainsKey("WorkerOpenTelemetryEnabled"));
+    }
+
+    private static ServiceProvider FunctionsWorkerServices(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddOptions<WorkerOptions>();
+        services.AddSysextTelemetry(configuration, functionsWorker: true);
+        return services.BuildServiceProvider();
     }
 
     /// <summary>In-memory trace and metric exporters added to the host's own OpenTelemetry pipeline.</summary>
