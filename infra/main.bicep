@@ -37,6 +37,9 @@ param registryName string
 @description('Resource group of the registry (default or empty: this deployment\'s resource group).')
 param registryResourceGroup string = resourceGroup().name
 
+@description('Assign AcrPull on the registry to the app\'s identity. Needs the right to assign roles there (Owner, User Access Administrator or Role Based Access Control Administrator); set false and assign it separately otherwise.')
+param assignRegistryPull bool = true
+
 @description('Repository mappings; each becomes Mappings__<i>__Path / Mappings__<i>__Repository.')
 param mappings mapping[] = [
   {
@@ -81,7 +84,11 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param httpPerInstanceConcurrency int = 16
 
+@description('Client address ranges (CIDR, e.g. 203.0.113.0/24) allowed to reach the app; empty allows every address. The endpoint is anonymous (sysupdate cannot send keys), so this and the mappings are what limit exposure.')
+param allowedClientRanges string[] = []
+
 var token = uniqueString(resourceGroup().id)
+var registryResourceGroupName = empty(registryResourceGroup) ? resourceGroup().name : registryResourceGroup
 var baseTags = union(tags, { 'azd-env-name': environmentName })
 var names = {
   identity: '${namePrefix}-id-${token}'
@@ -123,9 +130,14 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
-module registryAccess 'modules/registry-access.bicep' = {
+resource registry 'Microsoft.ContainerRegistry/registries@2025-11-01' existing = {
+  name: registryName
+  scope: resourceGroup(registryResourceGroupName)
+}
+
+module registryAccess 'modules/registry-access.bicep' = if (assignRegistryPull) {
   name: 'registry-access-${token}'
-  scope: resourceGroup(empty(registryResourceGroup) ? resourceGroup().name : registryResourceGroup)
+  scope: resourceGroup(registryResourceGroupName)
   params: {
     registryName: registryName
     identityId: identity.id
@@ -156,7 +168,7 @@ var appSettings = union(
     AzureWebJobsStorage__clientId: identity.properties.clientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
-    Registry__Url: 'https://${registryAccess.outputs.loginServer}'
+    Registry__Url: 'https://${registry.properties.loginServer}'
     Registry__Credential: 'ManagedIdentity'
     Registry__ManagedIdentityClientId: identity.properties.clientId
     Proxy__BlobDelivery: blobDelivery
@@ -178,6 +190,7 @@ module functionApp 'modules/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     httpPerInstanceConcurrency: httpPerInstanceConcurrency
+    allowedClientRanges: allowedClientRanges
     appSettings: appSettings
   }
 }

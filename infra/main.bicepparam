@@ -26,5 +26,8 @@ param maximumInstanceCount = 40
 param instanceMemoryMB = 2048
 param httpPerInstanceConcurrency = 16
 
+// Limit who can reach the endpoint, e.g. [ '203.0.113.0/24' ] for a fleet's egress; empty: everyone.
+param allowedClientRanges = []
+
 // Set to the secret URI of the signing key in Key Vault to sign served files.
 param signingKeySecretUri = readEnvironmentVariable('SYSEXT_SIGNING_KEY_SECRET_URI', '')

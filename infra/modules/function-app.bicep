@@ -32,6 +32,9 @@ param instanceMemoryMB int
 @maxValue(1000)
 param httpPerInstanceConcurrency int
 
+@description('Client address ranges (CIDR) allowed in; empty allows all.')
+param allowedClientRanges string[] = []
+
 @description('App settings (name -> value).')
 param appSettings object
 
@@ -70,6 +73,16 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
+      // Access restrictions: with ranges given, only they reach the app (the SCM site keeps its own rules).
+      ipSecurityRestrictionsDefaultAction: empty(allowedClientRanges) ? 'Allow' : 'Deny'
+      ipSecurityRestrictions: [
+        for (range, i) in allowedClientRanges: {
+          name: 'client-${i}'
+          action: 'Allow'
+          ipAddress: range
+          priority: 100 + i
+        }
+      ]
     }
     functionAppConfig: {
       deployment: {

@@ -27,6 +27,3 @@ resource acrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', acrPullRoleId)
   }
 }
-
-@description('Registry login server (host name, no scheme).')
-output loginServer string = registry.properties.loginServer
