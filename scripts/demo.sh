@@ -57,7 +57,8 @@ done
 
 echo "==> starting Sysext Functions on ${proxy_url}"
 dotnet build src/Functions -c Release -v quiet -nologo >/dev/null
-Registry__Url="http://127.0.0.1:${registry_port}" dotnet run --project src/Functions -c Release --no-build -- --urls "${proxy_url}" &
+# Human-readable logs for the demo (the standalone default is JSON lines, for log collectors).
+Logging__Console__FormatterName=simple Registry__Url="http://127.0.0.1:${registry_port}" dotnet run --project src/Functions -c Release --no-build -- --urls "${proxy_url}" &
 pids+=($!)
 for _ in $(seq 300); do curl -fsS -o /dev/null "${proxy_url}/" 2>/dev/null && break; sleep 0.1; done
 

@@ -32,7 +32,11 @@ public static class StandaloneHost
         {
             // Structured by default: one JSON object per line, which journald and log collectors keep apart and
             // parse. Logging:Console:FormatterName=simple gives the human-readable form.
-            builder.Logging.AddJsonConsole();
+            builder.Logging.AddJsonConsole(json =>
+            {
+                json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                json.UseUtcTimestamp = true;
+            });
         }
 
         configure?.Invoke(builder);
