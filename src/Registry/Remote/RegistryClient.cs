@@ -329,7 +329,9 @@ public sealed partial class RegistryClient : IOciSource
                 if (parameters.Contains("rel=\"next\"", StringComparison.OrdinalIgnoreCase) || parameters.Contains("rel=next", StringComparison.OrdinalIgnoreCase))
                 {
                     var target = link[(open + 1)..close].Trim();
-                    return Uri.TryCreate(current, target, out var next) && next.Scheme is "http" or "https" && next.Authority == current.Authority
+                    // Same scheme, host and port only: the next request carries the registry's credentials.
+                    return Uri.TryCreate(current, target, out var next)
+                        && Uri.Compare(next, current, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0
                         ? next
                         : throw new RegistryException(RegistryFailure.InvalidResponse, "tag list points its next page at another host");
                 }
