@@ -41,6 +41,12 @@ public sealed partial class RegistryClient : IOciSource
 
     public Uri BaseAddress { get; }
 
+    /// <summary>
+    /// Whether the client's pipeline authenticates to the registry. Then the registry's own URLs are useless to
+    /// clients (and must not be handed out): only a redirect to the registry's storage is passed on.
+    /// </summary>
+    public bool Authenticated { get; init; }
+
     /// <summary>Every tag of a repository, following <c>Link: &lt;…&gt;; rel="next"</c> pages to the end.</summary>
     public async Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken = default)
     {
@@ -130,7 +136,7 @@ public sealed partial class RegistryClient : IOciSource
     /// <summary>The registry's own URL of a blob.</summary>
     public Uri BlobUri(string repository, Digest digest) => new(BaseAddress, $"v2/{repository}/blobs/{digest}");
 
-    Uri? IOciSource.BlobUri(string repository, Digest digest) => BlobUri(repository, digest);
+    Uri? IOciSource.BlobUri(string repository, Digest digest) => Authenticated ? null : BlobUri(repository, digest);
 
     /// <summary>
     /// Asks for a blob. With <paramref name="followRedirects"/> false, a redirect to the registry's storage is
@@ -184,7 +190,9 @@ public sealed partial class RegistryClient : IOciSource
             }
 
             location = location.IsAbsoluteUri ? location : new Uri(uri, location);
-            if (!followRedirects)
+            // A redirect within an authenticated registry is no storage URL a client could use: follow it here.
+            var withinRegistry = Uri.Compare(location, BaseAddress, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0;
+            if (!followRedirects && !(Authenticated && withinRegistry))
             {
                 return BlobResponse.Redirect(location);
             }
