@@ -29,7 +29,7 @@ public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger)
         await Parallel.ForEachAsync(
             Enumerable.Range(0, tags.Count),
             new ParallelOptions { MaxDegreeOfParallelism = ResolveParallelism, CancellationToken = cancellationToken },
-            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], probing: false, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         // Tag "v1-x86-64" and an index "v1" with an amd64 entry both make name-v1-x86-64.raw: the single manifest
         // wins, as it does in FindAsync, which tries the whole tag first.
@@ -45,7 +45,7 @@ public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger)
         // At most a whole tag and one tag-without-architecture: the seed's tags end in an architecture too.
         foreach (var tag in FileNaming.CandidateTags(name, fileName))
         {
-            var files = await FilesOfTagAsync(upstream, name, tag, cancellationToken).ConfigureAwait(false);
+            var files = await FilesOfTagAsync(upstream, name, tag, probing: true, cancellationToken).ConfigureAwait(false);
             if (files.FirstOrDefault(f => f.Name == fileName) is { } file)
             {
                 return file;
@@ -55,7 +55,8 @@ public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger)
         return null;
     }
 
-    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, CancellationToken cancellationToken)
+    /// <param name="probing">The tag is only a guess from a file name: that it does not exist is no news.</param>
+    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, bool probing, CancellationToken cancellationToken)
     {
         var repository = upstream.Repository;
         if (!Reference.IsValidTag(tag))
@@ -72,7 +73,11 @@ public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger)
         catch (RegistryException e) when (e.Failure is RegistryFailure.NotFound or RegistryFailure.InvalidResponse)
         {
             // A tag deleted since the listing, or a manifest we cannot read: skip it, keep the rest.
-            LogTagSkipped(logger, repository, tag, e.Message);
+            if (!probing || e.Failure != RegistryFailure.NotFound)
+            {
+                LogTagSkipped(logger, repository, tag, e.Message);
+            }
+
             return [];
         }
 
