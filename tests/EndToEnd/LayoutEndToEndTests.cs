@@ -8,7 +8,7 @@ public class LayoutEndToEndTests
     [Theory]
     [InlineData("auto")]
     [InlineData("redirect")]
-    public async Task Layout_UpdateInstallsNewestAndMultiArch(string delivery)
+    public async Task Layout_Update_InstallsNewestAndMultiArch(string delivery)
     {
         using var dir = new TempDirectory();
         var layouts = Directory.CreateDirectory(dir.Combine("layouts")).FullName;

@@ -99,7 +99,7 @@ public sealed class UpstreamProxyTests(RegistryServer registry) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WrongPassword_Is502WithoutThePassword()
+    public async Task Checksums_WrongPassword_Is502WithoutThePassword()
     {
         await BasicAuthTests.Pusher(_private.Url).PushOrasArtifactAsync("private/denied", "v1", "denied.raw", [1]);
         await using var proxy = await ProxyServer.StartAsync(_private.Url, new Dictionary<string, string?>
@@ -118,7 +118,7 @@ public sealed class UpstreamProxyTests(RegistryServer registry) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PrivateIndex_SysupdateNamesServed()
+    public async Task Checksums_PrivateIndex_SysupdateNamesServed()
     {
         var amd64 = Payloads.Random(700, 4);
         var pusher = BasicAuthTests.Pusher(_private.Url);

@@ -192,4 +192,27 @@ public sealed class TokenAuthTests : IAsyncLifetime
 
         Assert.Single(_issuer.Requests);
     }
+
+    [Fact]
+    public async Task Proxy_TokenRegistryWithPassword_ServesListingAndFileWithOneToken()
+    {
+        var content = Payloads.Random(3000, 9);
+        await PushAsync("auth/proxied", "v1", content);
+        _issuer.Requests.Clear();
+        _issuer.RequiredCredentials = ("reader", "s3cret");
+        await using var proxy = await ProxyServer.StartAsync(_registry.Url, new Dictionary<string, string?>
+        {
+            ["Registry:Username"] = "reader",
+            ["Registry:Password"] = "s3cret",
+        });
+        using var client = proxy.CreateClient();
+
+        var listing = await client.GetStringAsync("/auth/proxied/SHA256SUMS");
+        var file = await client.GetByteArrayAsync("/auth/proxied/proxied-v1.raw");
+
+        Assert.EndsWith("  proxied-v1.raw\n", listing, StringComparison.Ordinal);
+        Assert.Equal(content, file);
+        var request = Assert.Single(_issuer.Requests);
+        Assert.Equal(["repository:auth/proxied:pull"], request.Scopes);
+    }
 }
