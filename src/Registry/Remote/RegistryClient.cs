@@ -151,9 +151,11 @@ public sealed partial class RegistryClient : IOciSource
         {
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
             HttpResponseMessage response;
+            bool authorized;
             try
             {
                 response = await SendAsync(request, what, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                authorized = request.Options.TryGetValue(Auth.RegistryAuthHandler.AuthorizedOption, out var sent) && sent;
             }
             finally
             {
@@ -190,9 +192,10 @@ public sealed partial class RegistryClient : IOciSource
             }
 
             location = location.IsAbsoluteUri ? location : new Uri(uri, location);
-            // A redirect within an authenticated registry is no storage URL a client could use: follow it here.
+            // A redirect within a registry that wanted credentials (even an anonymous token) is no storage URL a
+            // client could use: follow it here.
             var withinRegistry = Uri.Compare(location, BaseAddress, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0;
-            if (!followRedirects && !(Authenticated && withinRegistry))
+            if (!followRedirects && !((Authenticated || authorized) && withinRegistry))
             {
                 return BlobResponse.Redirect(location);
             }

@@ -95,6 +95,41 @@ public class AuthHandlerTests
     }
 
     [Fact]
+    public async Task GetBlobAsync_AnonymousTokenRegistryRedirectsToItself_FollowedNotPassedOn()
+    {
+        var routes = new RouteHandler()
+            .On(HttpMethod.Get, "https://registry.test/token?service=registry.test&scope=repository%3Atool%3Apull", _ => RouteHandler.Json("""{"token":"anonymous"}"""))
+            .On(HttpMethod.Get, $"{Registry}/v2/tool/blobs/{Blob}", r =>
+            {
+                if (r.Headers.Authorization?.Parameter == "anonymous")
+                {
+                    return Redirect($"{Registry}/internal/blob");
+                }
+
+                var challenge = new HttpResponseMessage(HttpStatusCode.Unauthorized);
+                challenge.Headers.WwwAuthenticate.ParseAdd("Bearer realm=\"https://registry.test/token\",service=\"registry.test\",scope=\"repository:tool:pull\"");
+                return challenge;
+            })
+            .On(HttpMethod.Get, $"{Registry}/internal/blob", _ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([8]) });
+
+        using var blob = await Client(routes, RegistryCredentials.Anonymous).GetBlobAsync("tool", Blob, followRedirects: false);
+
+        Assert.Null(blob.RedirectTo);
+        Assert.Equal(8, blob.Content!.ReadByte());
+    }
+
+    [Fact]
+    public async Task GetBlobAsync_AnonymousRegistryRedirectsToItself_PassedOn()
+    {
+        var routes = new RouteHandler()
+            .On(HttpMethod.Get, $"{Registry}/v2/tool/blobs/{Blob}", _ => Redirect($"{Registry}/internal/blob"));
+
+        using var blob = await Client(routes, RegistryCredentials.Anonymous).GetBlobAsync("tool", Blob, followRedirects: false);
+
+        Assert.Equal(new Uri($"{Registry}/internal/blob"), blob.RedirectTo);
+    }
+
+    [Fact]
     public void BlobUri_AuthenticatedRegistry_IsNullSoRedirectModeStreams()
     {
         IOciSource authenticated = Client(new RouteHandler(), RegistryCredentials.Basic("user", "secret"));

@@ -24,6 +24,9 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
     /// <summary>ACR refresh tokens live about 3 hours; used when the token does not say.</summary>
     public static readonly TimeSpan DefaultRefreshTokenLifetime = TimeSpan.FromHours(3);
 
+    /// <summary>Set on a request this handler sent with an Authorization header, for the caller to see.</summary>
+    public static readonly HttpRequestOptionsKey<bool> AuthorizedOption = new("SysextFunctions.Registry.Authorized");
+
     private const int MaxTokenResponseBytes = 1024 * 1024;
 
     private readonly Uri _registry;
@@ -53,6 +56,7 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
         var scope = ScopeOf(uri);
         var sent = CachedAuthorization(scope);
         request.Headers.Authorization = sent;
+        request.Options.Set(AuthorizedOption, sent is not null);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized || !AuthChallenge.TryParse(response, out var challenge))
         {
@@ -68,6 +72,7 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
 
         response.Dispose();
         request.Headers.Authorization = authorization;
+        request.Options.Set(AuthorizedOption, true);
         return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
