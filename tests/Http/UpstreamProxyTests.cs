@@ -134,4 +134,29 @@ public sealed class UpstreamProxyTests(RegistryServer registry) : IAsyncLifetime
         Assert.Equal($"{Hex(amd64)}  multi-v1-x86-64.raw\n", await client.GetStringAsync("/private/multi/SHA256SUMS"));
         Assert.Equal(amd64, await client.GetByteArrayAsync("/private/multi/multi-v1-x86-64.raw"));
     }
+
+    [Fact]
+    public async Task Mappings_LayoutUpstreamBesideRegistry_EachServed()
+    {
+        var onStick = Payloads.Random(600, 5);
+        var inRegistry = Payloads.Random(601, 6);
+        new OciLayoutWriter(_directory.Combine("stick", "sysexts", "tool")).AddOrasArtifact("v1", "tool.raw", onStick);
+        await _pusher.PushOrasArtifactAsync("cfg/online/tool", "v2", "tool.raw", inRegistry);
+        await using var proxy = await ProxyServer.StartAsync(registry.Url, new Dictionary<string, string?>
+        {
+            ["Registries:usb:Layout"] = _directory.Combine("stick"),
+            ["Mappings:0:Path"] = "offline/*",
+            ["Mappings:0:Repository"] = "sysexts/*",
+            ["Mappings:0:Registry"] = "usb",
+            ["Mappings:1:Path"] = "online/*",
+            ["Mappings:1:Repository"] = "cfg/online/*",
+        });
+        using var client = proxy.CreateClient();
+
+        Assert.Equal($"{Hex(onStick)}  tool-v1.raw\n", await client.GetStringAsync("/offline/tool/SHA256SUMS"));
+        Assert.Equal(onStick, await client.GetByteArrayAsync("/offline/tool/tool-v1.raw"));
+        Assert.Equal($"{Hex(inRegistry)}  tool-v2.raw\n", await client.GetStringAsync("/online/tool/SHA256SUMS"));
+        using var missing = await client.GetAsync("/offline/other/SHA256SUMS");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
 }
