@@ -63,7 +63,17 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
             return response;
         }
 
-        var authorization = await AnswerAsync(challenge, scope, sent, cancellationToken).ConfigureAwait(false);
+        AuthenticationHeaderValue? authorization;
+        try
+        {
+            authorization = await AnswerAsync(challenge, scope, sent, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+
         if (authorization is null)
         {
             // Nothing to answer the challenge with: the 401 stands and becomes Denied.
