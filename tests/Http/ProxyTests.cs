@@ -42,7 +42,8 @@ public class ProxyTests(RegistryServer registry)
         await _pusher.PushOrasArtifactAsync("proxy/mixed", "v1", "mixed.raw", good);
         await _pusher.PushMultiLayerImageAsync("proxy/mixed", "two-layers", [1], [2]);
         var image = await _pusher.PushOrasArtifactAsync("proxy/mixed", "arch-only", "mixed.raw", [9]);
-        await _pusher.PushIndexAsync("proxy/mixed", "an-index", (image, "linux", "amd64", null));
+        // An index without a Linux platform has nothing sysupdate could install.
+        await _pusher.PushIndexAsync("proxy/mixed", "an-index", (image, "windows", "amd64", null), (image, "unknown", "unknown", null));
         await using var proxy = await ProxyServer.StartAsync(registry.Url);
         using var client = proxy.CreateClient();
 

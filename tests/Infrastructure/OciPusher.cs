@@ -43,7 +43,7 @@ internal sealed class OciPusher(Uri registry, HttpClient? http = null)
     }
 
     /// <summary>What <c>oras push name:tag file.raw</c> writes: an artifact with an empty config and a titled layer.</summary>
-    public async Task<PushedImage> PushOrasArtifactAsync(string repository, string tag, string title, byte[] content, string layerMediaType = MediaTypes.OciLayerTar)
+    public async Task<PushedImage> PushOrasArtifactAsync(string repository, string? tag, string title, byte[] content, string layerMediaType = MediaTypes.OciLayerTar)
     {
         var empty = "{}"u8.ToArray();
         var configDigest = await PushBlobAsync(repository, empty);
@@ -61,15 +61,15 @@ internal sealed class OciPusher(Uri registry, HttpClient? http = null)
     }
 
     /// <summary>What <c>docker push</c> of a one-layer <c>FROM scratch</c> image writes.</summary>
-    public Task<PushedImage> PushDockerImageAsync(string repository, string tag, byte[] layerTarGz) =>
+    public Task<PushedImage> PushDockerImageAsync(string repository, string? tag, byte[] layerTarGz) =>
         PushImageAsync(repository, tag, layerTarGz, MediaTypes.DockerManifest, MediaTypes.DockerConfig, MediaTypes.DockerLayerTarGzip);
 
     /// <summary>What buildah/podman or <c>docker buildx --oci-mediatypes</c> write for the same image.</summary>
-    public Task<PushedImage> PushOciImageAsync(string repository, string tag, byte[] layerTarGz) =>
+    public Task<PushedImage> PushOciImageAsync(string repository, string? tag, byte[] layerTarGz) =>
         PushImageAsync(repository, tag, layerTarGz, MediaTypes.OciManifest, MediaTypes.OciConfig, MediaTypes.OciLayerTarGzip);
 
     /// <summary>An image with several layers, which cannot be a sysext.</summary>
-    public async Task<PushedImage> PushMultiLayerImageAsync(string repository, string tag, params byte[][] layers)
+    public async Task<PushedImage> PushMultiLayerImageAsync(string repository, string? tag, params byte[][] layers)
     {
         var config = ImageConfig();
         var configDigest = await PushBlobAsync(repository, config);
@@ -90,12 +90,17 @@ internal sealed class OciPusher(Uri registry, HttpClient? http = null)
     }
 
     /// <summary>An image index over already pushed manifests.</summary>
-    public async Task<string> PushIndexAsync(string repository, string tag, params (PushedImage Image, string Os, string Architecture, string? Variant)[] entries)
+    public Task<string> PushIndexAsync(string repository, string tag, params (PushedImage Image, string Os, string Architecture, string? Variant)[] entries) =>
+        PushIndexAsync(repository, tag, MediaTypes.OciIndex, entries);
+
+    /// <summary>An OCI image index or a Docker manifest list (<paramref name="mediaType"/>) over already pushed manifests.</summary>
+    public async Task<string> PushIndexAsync(string repository, string tag, string mediaType, params (PushedImage Image, string Os, string Architecture, string? Variant)[] entries)
     {
+        var entryType = mediaType == MediaTypes.DockerManifestList ? MediaTypes.DockerManifest : MediaTypes.OciManifest;
         var manifests = new JsonArray();
         foreach (var (image, os, architecture, variant) in entries)
         {
-            var descriptor = Descriptor(MediaTypes.OciManifest, image.ManifestDigest, image.ManifestSize);
+            var descriptor = Descriptor(entryType, image.ManifestDigest, image.ManifestSize);
             var platform = new JsonObject { ["architecture"] = architecture, ["os"] = os };
             if (variant is not null)
             {
@@ -106,11 +111,11 @@ internal sealed class OciPusher(Uri registry, HttpClient? http = null)
             manifests.Add(descriptor);
         }
 
-        var index = new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = MediaTypes.OciIndex, ["manifests"] = manifests };
-        return await PushManifestAsync(repository, tag, MediaTypes.OciIndex, Encoding.UTF8.GetBytes(index.ToJsonString()));
+        var index = new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = mediaType, ["manifests"] = manifests };
+        return await PushManifestAsync(repository, tag, mediaType, Encoding.UTF8.GetBytes(index.ToJsonString()));
     }
 
-    private async Task<PushedImage> PushImageAsync(string repository, string tag, byte[] layer, string manifestType, string configType, string layerType)
+    private async Task<PushedImage> PushImageAsync(string repository, string? tag, byte[] layer, string manifestType, string configType, string layerType)
     {
         var config = ImageConfig();
         var configDigest = await PushBlobAsync(repository, config);
@@ -125,10 +130,11 @@ internal sealed class OciPusher(Uri registry, HttpClient? http = null)
         return await PushManifestAsync(repository, tag, manifestType, manifest, layerDigest);
     }
 
-    private async Task<PushedImage> PushManifestAsync(string repository, string tag, string mediaType, JsonObject manifest, string layerDigest)
+    /// <param name="tag">null pushes the manifest by digest only, as the platform manifests of an index are.</param>
+    private async Task<PushedImage> PushManifestAsync(string repository, string? tag, string mediaType, JsonObject manifest, string layerDigest)
     {
         var bytes = Encoding.UTF8.GetBytes(manifest.ToJsonString());
-        var digest = await PushManifestAsync(repository, tag, mediaType, bytes);
+        var digest = await PushManifestAsync(repository, tag ?? Sha256(bytes), mediaType, bytes);
         return new PushedImage(digest, bytes.Length, layerDigest);
     }
 

@@ -35,4 +35,55 @@ internal static class Payloads
 
         return output.ToArray();
     }
+
+    /// <summary>An uncompressed tar holding the given files.</summary>
+    public static byte[] Tar(params (string Path, string Content)[] files)
+    {
+        using var output = new MemoryStream();
+        using (var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (path, content) in files)
+            {
+                var entry = new PaxTarEntry(TarEntryType.RegularFile, path)
+                {
+                    DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)),
+                    Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                };
+                tar.WriteEntry(entry);
+            }
+        }
+
+        return output.ToArray();
+    }
+
+    /// <summary>Compresses with the real <c>xz</c> or <c>zstd</c> command (what people build sysexts with).</summary>
+    public static Task<byte[]> CompressAsync(string tool, byte[] content) => RunFilterAsync(tool, ["-c", "-q"], content);
+
+    /// <summary>Decompresses with the real <c>xz</c> or <c>zstd</c> command.</summary>
+    public static Task<byte[]> DecompressAsync(string tool, byte[] content) => RunFilterAsync(tool, ["-d", "-c", "-q"], content);
+
+    private static async Task<byte[]> RunFilterAsync(string tool, string[] arguments, byte[] content)
+    {
+        var path = $"/usr/bin/{tool}";
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException($"{path} is missing: run scripts/install-test-prereqs.sh");
+        }
+
+        var start = new System.Diagnostics.ProcessStartInfo(path, arguments)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        using var output = new MemoryStream();
+        var copy = process.StandardOutput.BaseStream.CopyToAsync(output);
+        await process.StandardInput.BaseStream.WriteAsync(content);
+        process.StandardInput.Close();
+        await copy;
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+        return output.ToArray();
+    }
 }

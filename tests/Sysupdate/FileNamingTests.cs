@@ -16,6 +16,8 @@ public class FileNamingTests
     [InlineData(null, MediaTypes.OciLayerTarGzip, ".tar.gz")]
     [InlineData(null, MediaTypes.OciLayerTarZstd, ".tar.zst")]
     [InlineData(null, MediaTypes.OciLayerTar, ".tar")]
+    [InlineData(null, "application/vnd.oci.image.layer.v1.tar+xz", ".tar.xz")]
+    [InlineData("kubernetes-v1-x86-64.img.xz", "application/octet-stream", ".img.xz")]
     [InlineData(null, "application/vnd.acme.sysext", ".raw")]
     [InlineData(null, null, ".raw")]
     public void Suffix_FromTitleThenMediaType(string? title, string? mediaType, string expected)
@@ -41,6 +43,24 @@ public class FileNamingTests
     public void CandidateTag_ParsesOurNamesOnly(string name, string fileName, string? tag)
     {
         Assert.Equal(tag, FileNaming.CandidateTag(name, fileName));
+    }
+
+    [Theory]
+    [InlineData("kubernetes", "kubernetes-v1.27.8-x86-64.raw", new[] { "v1.27.8-x86-64", "v1.27.8" })]
+    [InlineData("tool", "tool-v1-arm64.raw.xz", new[] { "v1-arm64", "v1" })]
+    [InlineData("tool", "tool-v1-ppc64-le.tar.zst", new[] { "v1-ppc64-le", "v1" })]
+    [InlineData("tool", "tool-v1.raw", new[] { "v1" })]
+    [InlineData("tool", "tool-x86-64.raw", new[] { "x86-64" })]
+    [InlineData("tool", "other-v1-x86-64.raw", new string[0])]
+    public void CandidateTags_WholeTagThenTagWithoutArchitecture(string name, string fileName, string[] expected)
+    {
+        Assert.Equal(expected, FileNaming.CandidateTags(name, fileName));
+    }
+
+    [Fact]
+    public void FileName_WithArchitecture_IsNameDashTagDashArchSuffix()
+    {
+        Assert.Equal("tool-v1-x86-64.raw.xz", FileNaming.FileName("tool", "v1", "x86-64", ".raw.xz"));
     }
 
     [Fact]

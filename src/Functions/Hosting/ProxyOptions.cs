@@ -20,14 +20,3 @@ public sealed class ProxyOptions
 
     public BlobDelivery BlobDelivery { get; set; } = BlobDelivery.Auto;
 }
-
-/// <summary>The <c>Registry</c> configuration section: the default upstream registry.</summary>
-public sealed class RegistryOptions
-{
-    public const string Section = "Registry";
-
-    public Uri Url { get; set; } = new("http://localhost:5000");
-
-    /// <summary>How long to wait for a registry's response headers.</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
-}

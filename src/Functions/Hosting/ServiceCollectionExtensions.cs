@@ -1,11 +1,13 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using SysextFunctions.Http;
 using SysextFunctions.Registry;
+using SysextFunctions.Registry.Layout;
 using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Hosting;
@@ -14,15 +16,49 @@ public static class ServiceCollectionExtensions
 {
     public const string RegistryClientName = "registry";
 
-    /// <summary>Registers everything both hostings share: options, the registry client and the handler.</summary>
+    /// <summary>Registers everything both hostings share: options, the upstreams and their clients, the handler.</summary>
     public static IServiceCollection AddSysextProxy(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ProxyOptions>().Bind(configuration.GetSection(ProxyOptions.Section));
-        services.AddOptions<RegistryOptions>().Bind(configuration.GetSection(RegistryOptions.Section))
-            .Validate(o => o.Url.IsAbsoluteUri && o.Url.Scheme is "http" or "https", "Registry:Url must be an absolute http or https URL")
-            .ValidateOnStart();
+        services.AddOptions<RegistryOptions>().Bind(configuration.GetSection(RegistryOptions.Section));
+        services.TryAddSingleton(TimeProvider.System);
 
-        services.AddHttpClient(RegistryClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+        var settings = UpstreamSettings.Read(configuration);
+        services.AddSingleton(settings);
+        foreach (var upstream in settings.Registries)
+        {
+            if (upstream.Layout is { } layout)
+            {
+                services.AddKeyedSingleton<IOciSource>(upstream.Id, (sp, _) => new OciLayoutSource(layout, sp.GetRequiredService<ILogger<OciLayoutSource>>()));
+                continue;
+            }
+
+            services.AddKeyedSingleton(upstream.Id, (_, _) => upstream.CreateCredentials());
+            services.AddKeyedSingleton(upstream.Id, (sp, _) => new TokenCache(sp.GetRequiredService<TimeProvider>()));
+            AddUpstreamHttpClient(services, upstream);
+            services.AddKeyedSingleton<IOciSource>(upstream.Id, (sp, _) => new RegistryClient(
+                sp.GetRequiredService<IHttpClientFactory>().CreateClient(upstream.ClientName),
+                upstream.Url!,
+                upstream.Timeout,
+                sp.GetRequiredService<ILogger<RegistryClient>>())
+            {
+                Authenticated = upstream.Credential != RegistryCredentialKind.None,
+            });
+        }
+
+        services.AddSingleton(sp => sp.GetRequiredKeyedService<IOciSource>(UpstreamRegistry.DefaultId));
+        services.AddSingleton(sp => new UpstreamResolver(settings.Mappings, id => sp.GetRequiredKeyedService<IOciSource>(id)));
+        services.AddSingleton<SysextCatalogue>();
+        services.AddSingleton<SysextHandler>();
+        return services;
+    }
+
+    /// <summary>
+    /// The one place an upstream registry's HTTP pipeline is built: the auth handler over a socket handler that
+    /// never follows redirects. Handlers added here apply to every upstream.
+    /// </summary>
+    private static IHttpClientBuilder AddUpstreamHttpClient(IServiceCollection services, UpstreamRegistry upstream) =>
+        services.AddHttpClient(upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 // Redirects are followed by RegistryClient itself: it passes them on or drops credentials.
@@ -30,18 +66,11 @@ public static class ServiceCollectionExtensions
                 AutomaticDecompression = DecompressionMethods.None,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 ConnectTimeout = TimeSpan.FromSeconds(10),
-            });
-
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;
-            var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(RegistryClientName);
-            return new RegistryClient(http, options.Url, options.Timeout, sp.GetRequiredService<ILogger<RegistryClient>>());
-        });
-        services.AddSingleton<IOciSource>(sp => sp.GetRequiredService<RegistryClient>());
-        services.AddSingleton<UpstreamResolver>();
-        services.AddSingleton<SysextCatalogue>();
-        services.AddSingleton<SysextHandler>();
-        return services;
-    }
+            })
+            .AddHttpMessageHandler(sp => new RegistryAuthHandler(
+                upstream.Url!,
+                sp.GetRequiredKeyedService<RegistryCredentials>(upstream.Id),
+                sp.GetRequiredKeyedService<TokenCache>(upstream.Id),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<RegistryAuthHandler>>()));
 }

@@ -30,12 +30,42 @@ public static class FileNaming
         {
             MediaTypes.DockerLayerTarGzip or MediaTypes.OciLayerTarGzip => ".tar.gz",
             MediaTypes.OciLayerTarZstd => ".tar.zst",
+            // Not in the image spec, but written by tools that follow its +suffix pattern for other compressions.
+            "application/vnd.oci.image.layer.v1.tar+xz" => ".tar.xz",
             "application/vnd.docker.image.rootfs.diff.tar" or MediaTypes.OciLayerTar => ".tar",
             _ => ".raw",
         };
     }
 
     public static string FileName(string name, string tag, string suffix) => $"{name}-{tag}{suffix}";
+
+    /// <summary>The file of one platform of an index: <c>&lt;name&gt;-&lt;tag&gt;-&lt;arch&gt;&lt;suffix&gt;</c>.</summary>
+    public static string FileName(string name, string tag, string architecture, string suffix) => $"{name}-{tag}-{architecture}{suffix}";
+
+    /// <summary>
+    /// Every tag a requested file name could come from: the tag of a single manifest (<c>name-T.raw</c> from tag
+    /// <c>T</c>, even when T ends in an architecture, as in the seed's <c>v1.27.8-x86-64</c>), then the tag of an
+    /// index with that architecture (<c>name-T-A.raw</c> from tag <c>T</c>, platform <c>A</c>).
+    /// </summary>
+    public static IReadOnlyList<string> CandidateTags(string name, string fileName)
+    {
+        if (CandidateTag(name, fileName) is not { } whole)
+        {
+            return [];
+        }
+
+        var candidates = new List<string> { whole };
+        foreach (var architecture in Architectures.SystemdIdentifiers)
+        {
+            if (whole.Length > architecture.Length + 1 && whole.EndsWith("-" + architecture, StringComparison.Ordinal)
+                && whole[..^(architecture.Length + 1)] is var tag && Reference.IsValidTag(tag))
+            {
+                candidates.Add(tag);
+            }
+        }
+
+        return candidates;
+    }
 
     /// <summary>
     /// The tag a requested file name would come from, or null when the name cannot be one of ours (wrong prefix,

@@ -29,24 +29,34 @@ public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger)
         await Parallel.ForEachAsync(
             Enumerable.Range(0, tags.Count),
             new ParallelOptions { MaxDegreeOfParallelism = ResolveParallelism, CancellationToken = cancellationToken },
-            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], probing: false, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
-        return [.. perTag.SelectMany(files => files).OrderBy(f => f.Name, StringComparer.Ordinal)];
+        // Tag "v1-x86-64" and an index "v1" with an amd64 entry both make name-v1-x86-64.raw: the single manifest
+        // wins, as it does in FindAsync, which tries the whole tag first.
+        return [.. perTag.SelectMany(files => files)
+            .GroupBy(f => f.Name, StringComparer.Ordinal)
+            .Select(same => same.MaxBy(f => f.Tag.Length)!)
+            .OrderBy(f => f.Name, StringComparer.Ordinal)];
     }
 
-    /// <summary>The file with this name, or null. Only the one tag the name can come from is resolved.</summary>
+    /// <summary>The file with this name, or null. Only the tags the name can come from are resolved.</summary>
     public async Task<SysextFile?> FindAsync(Upstream upstream, string name, string fileName, CancellationToken cancellationToken = default)
     {
-        if (FileNaming.CandidateTag(name, fileName) is not { } tag)
+        // At most a whole tag and one tag-without-architecture: the seed's tags end in an architecture too.
+        foreach (var tag in FileNaming.CandidateTags(name, fileName))
         {
-            return null;
+            var files = await FilesOfTagAsync(upstream, name, tag, probing: true, cancellationToken).ConfigureAwait(false);
+            if (files.FirstOrDefault(f => f.Name == fileName) is { } file)
+            {
+                return file;
+            }
         }
 
-        var files = await FilesOfTagAsync(upstream, name, tag, cancellationToken).ConfigureAwait(false);
-        return files.FirstOrDefault(f => f.Name == fileName);
+        return null;
     }
 
-    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, CancellationToken cancellationToken)
+    /// <param name="probing">The tag is only a guess from a file name: that it does not exist is no news.</param>
+    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, bool probing, CancellationToken cancellationToken)
     {
         var repository = upstream.Repository;
         if (!Reference.IsValidTag(tag))
@@ -63,30 +73,96 @@ public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger)
         catch (RegistryException e) when (e.Failure is RegistryFailure.NotFound or RegistryFailure.InvalidResponse)
         {
             // A tag deleted since the listing, or a manifest we cannot read: skip it, keep the rest.
-            LogTagSkipped(logger, repository, tag, e.Message);
+            if (!probing || e.Failure != RegistryFailure.NotFound)
+            {
+                LogTagSkipped(logger, repository, tag, e.Message);
+            }
+
             return [];
         }
 
         var manifest = response.Manifest;
+        if (MediaTypes.IsIndex(manifest.MediaType))
+        {
+            return await FilesOfIndexAsync(upstream, name, tag, manifest, cancellationToken).ConfigureAwait(false);
+        }
+
+        return SingleLayer(repository, tag, manifest) is { } layer
+            ? [new SysextFile(FileNaming.FileName(name, tag, FileNaming.Suffix(layer.Descriptor)), tag, layer.Digest, layer.Descriptor.Size)]
+            : [];
+    }
+
+    /// <summary>One file per Linux platform of an index, each from its platform's single-layer manifest.</summary>
+    private async Task<IReadOnlyList<SysextFile>> FilesOfIndexAsync(Upstream upstream, string name, string tag, Manifest index, CancellationToken cancellationToken)
+    {
+        var repository = upstream.Repository;
+        var platforms = new List<(string Architecture, Digest Manifest)>();
+        foreach (var entry in index.Manifests ?? [])
+        {
+            // Attestations (unknown/unknown), Windows and other operating systems have no systemd architecture.
+            if (Architectures.Systemd(entry.Platform) is not { } architecture)
+            {
+                continue;
+            }
+
+            if (!Digest.TryParse(entry.Digest, out var digest) || !digest.IsSha256)
+            {
+                LogTagSkipped(logger, repository, tag, $"index entry digest '{entry.Digest}' is not a sha256 digest");
+                continue;
+            }
+
+            // Two entries for one systemd architecture (arm v6 and v7 are both "arm"): the first one listed wins.
+            if (platforms.Any(p => p.Architecture == architecture))
+            {
+                LogTagSkipped(logger, repository, $"{tag}@{digest}", $"a second entry for architecture {architecture}");
+                continue;
+            }
+
+            platforms.Add((architecture, digest));
+        }
+
+        var files = await Task.WhenAll(platforms.Select(async platform =>
+        {
+            var what = $"{tag}-{platform.Architecture}";
+            try
+            {
+                var child = await upstream.Source.GetManifestAsync(repository, platform.Manifest.ToString(), cancellationToken).ConfigureAwait(false);
+                return SingleLayer(repository, what, child.Manifest) is { } layer
+                    ? new SysextFile(FileNaming.FileName(name, tag, platform.Architecture, FileNaming.Suffix(layer.Descriptor)), tag, layer.Digest, layer.Descriptor.Size)
+                    : null;
+            }
+            catch (RegistryException e) when (e.Failure is RegistryFailure.NotFound or RegistryFailure.InvalidResponse)
+            {
+                LogTagSkipped(logger, repository, what, e.Message);
+                return null;
+            }
+        })).ConfigureAwait(false);
+
+        return [.. files.OfType<SysextFile>()];
+    }
+
+    /// <summary>The one layer of an image manifest, or null (logged) when the manifest cannot be a sysext.</summary>
+    private (Descriptor Descriptor, Digest Digest)? SingleLayer(string repository, string tag, Manifest manifest)
+    {
         if (!MediaTypes.IsImageManifest(manifest.MediaType))
         {
             LogTagSkipped(logger, repository, tag, $"manifest media type '{manifest.MediaType}' is not a single image manifest");
-            return [];
+            return null;
         }
 
         if (manifest.Layers is not [var layer])
         {
             LogTagSkipped(logger, repository, tag, $"manifest has {manifest.Layers?.Count ?? 0} layers, a sysext needs exactly one");
-            return [];
+            return null;
         }
 
         if (!Digest.TryParse(layer.Digest, out var digest) || !digest.IsSha256 || layer.Size < 0)
         {
             LogTagSkipped(logger, repository, tag, $"layer digest '{layer.Digest}' is not a sha256 digest");
-            return [];
+            return null;
         }
 
-        return [new SysextFile(FileNaming.FileName(name, tag, FileNaming.Suffix(layer)), tag, digest, layer.Size)];
+        return (layer, digest);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipping {Repository}:{Tag}: {Reason}")]

@@ -8,6 +8,9 @@ public sealed record Descriptor
     /// <summary>The annotation oras sets to the pushed file's name.</summary>
     public const string TitleAnnotation = "org.opencontainers.image.title";
 
+    /// <summary>The annotation that names a manifest in an OCI image layout's index.json (its tag).</summary>
+    public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
+
     [JsonPropertyName("mediaType")]
     public string? MediaType { get; init; }
 

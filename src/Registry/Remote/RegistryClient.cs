@@ -41,6 +41,12 @@ public sealed partial class RegistryClient : IOciSource
 
     public Uri BaseAddress { get; }
 
+    /// <summary>
+    /// Whether the client's pipeline authenticates to the registry. Then the registry's own URLs are useless to
+    /// clients (and must not be handed out): only a redirect to the registry's storage is passed on.
+    /// </summary>
+    public bool Authenticated { get; init; }
+
     /// <summary>Every tag of a repository, following <c>Link: &lt;…&gt;; rel="next"</c> pages to the end.</summary>
     public async Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken = default)
     {
@@ -130,7 +136,7 @@ public sealed partial class RegistryClient : IOciSource
     /// <summary>The registry's own URL of a blob.</summary>
     public Uri BlobUri(string repository, Digest digest) => new(BaseAddress, $"v2/{repository}/blobs/{digest}");
 
-    Uri? IOciSource.BlobUri(string repository, Digest digest) => BlobUri(repository, digest);
+    Uri? IOciSource.BlobUri(string repository, Digest digest) => Authenticated ? null : BlobUri(repository, digest);
 
     /// <summary>
     /// Asks for a blob. With <paramref name="followRedirects"/> false, a redirect to the registry's storage is
@@ -145,9 +151,11 @@ public sealed partial class RegistryClient : IOciSource
         {
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
             HttpResponseMessage response;
+            bool authorized;
             try
             {
                 response = await SendAsync(request, what, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                authorized = request.Options.TryGetValue(Auth.RegistryAuthHandler.AuthorizedOption, out var sent) && sent;
             }
             finally
             {
@@ -184,7 +192,10 @@ public sealed partial class RegistryClient : IOciSource
             }
 
             location = location.IsAbsoluteUri ? location : new Uri(uri, location);
-            if (!followRedirects)
+            // A redirect within a registry that wanted credentials (even an anonymous token) is no storage URL a
+            // client could use: follow it here.
+            var withinRegistry = Uri.Compare(location, BaseAddress, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0;
+            if (!followRedirects && !((Authenticated || authorized) && withinRegistry))
             {
                 return BlobResponse.Redirect(location);
             }
@@ -329,7 +340,9 @@ public sealed partial class RegistryClient : IOciSource
                 if (parameters.Contains("rel=\"next\"", StringComparison.OrdinalIgnoreCase) || parameters.Contains("rel=next", StringComparison.OrdinalIgnoreCase))
                 {
                     var target = link[(open + 1)..close].Trim();
-                    return Uri.TryCreate(current, target, out var next) && next.Scheme is "http" or "https" && next.Authority == current.Authority
+                    // Same scheme, host and port only: the next request carries the registry's credentials.
+                    return Uri.TryCreate(current, target, out var next)
+                        && Uri.Compare(next, current, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0
                         ? next
                         : throw new RegistryException(RegistryFailure.InvalidResponse, "tag list points its next page at another host");
                 }

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SysextFunctions.Registry.Remote.Auth;
+
+/// <summary>
+/// What a token endpoint answers: https://distribution.github.io/distribution/spec/auth/token/#token-response-fields
+/// (<c>token</c>, or its OAuth2 alias <c>access_token</c>), and ACR's <c>/oauth2/exchange</c> (<c>refresh_token</c>).
+/// </summary>
+internal sealed record TokenResponse
+{
+    [JsonPropertyName("token")]
+    public string? Token { get; init; }
+
+    [JsonPropertyName("access_token")]
+    public string? AccessToken { get; init; }
+
+    [JsonPropertyName("refresh_token")]
+    public string? RefreshToken { get; init; }
+
+    /// <summary>Seconds; the spec's default when absent is 60.</summary>
+    [JsonPropertyName("expires_in")]
+    public long? ExpiresIn { get; init; }
+}
+
+/// <summary>The one claim we read from a JWT: when it expires (RFC 7519 §4.1.4).</summary>
+internal sealed record JwtClaims
+{
+    [JsonPropertyName("exp")]
+    public long? Exp { get; init; }
+}
+
+[JsonSerializable(typeof(TokenResponse))]
+[JsonSerializable(typeof(JwtClaims))]
+[JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowReadingFromString)]
+internal sealed partial class AuthJsonContext : JsonSerializerContext;
+
+internal static class Jwt
+{
+    /// <summary>
+    /// The <c>exp</c> of a JWT, unverified: only to know when to fetch a new one (ACR's tokens carry no
+    /// expires_in). Null when the token is no JWT we can read.
+    /// </summary>
+    public static DateTimeOffset? Expiry(string token)
+    {
+        var parts = token.Split('.');
+        if (parts.Length != 3)
+        {
+            return null;
+        }
+
+        try
+        {
+            var payload = parts[1].Replace('-', '+').Replace('_', '/');
+            payload = payload.PadRight(payload.Length + ((4 - (payload.Length % 4)) % 4), '=');
+            var claims = JsonSerializer.Deserialize(Convert.FromBase64String(payload), AuthJsonContext.Default.JwtClaims);
+            return claims?.Exp is { } exp ? DateTimeOffset.FromUnixTimeSeconds(exp) : null;
+        }
+        catch (Exception e) when (e is FormatException or JsonException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
+}
