@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The product on a working default, from a fresh Debian 12 machine:
-#   1. installs the prerequisites (Debian's docker-registry, systemd-sysupdate 254 unpacked into tools/);
-#   2. starts a throwaway registry on 127.0.0.1:5000 and pushes a sample sysext "hello" in two versions
-#      (real squashfs sysext images, pushed as oras does);
+#   1. installs the prerequisites (systemd-sysupdate 254 unpacked into tools/, Debian's docker-registry);
+#   2. builds a sample sysext "hello" in two versions (real squashfs sysext images) and puts them in an
+#      OCI image layout directory, as `oras push --oci-layout` would: no registry needed. With --registry,
+#      starts a throwaway registry on 127.0.0.1:5000 instead and pushes them there, as `oras push` would;
 #   3. starts Sysext Functions standalone on http://localhost:5001 in front of it, runs
 #      `systemd-sysupdate list` against it once, and prints the transfer definition to use.
-# Ctrl-C stops everything; the registry's storage is deleted.
+# Ctrl-C stops everything; the sample content is deleted.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,6 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+upstream=layout
+[[ "${1:-}" == "--registry" ]] && upstream=registry
+
+if [[ "$upstream" == registry ]]; then
 cat >"$work/registry.yml" <<YAML
 version: 0.1
 log:
@@ -42,6 +47,7 @@ pids+=($!)
 for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:${registry_port}/v2/" 2>/dev/null && break; sleep 0.1; done
 curl -fsS -o /dev/null "http://127.0.0.1:${registry_port}/v2/" || { cat "$work/registry.log"; echo "registry did not start" >&2; exit 1; }
 echo "==> registry on http://127.0.0.1:${registry_port}"
+fi
 
 arch="$(uname -m | sed 's/_/-/g')" # systemd's %a: x86_64 -> x86-64
 for version in v1.0 v1.1; do
@@ -52,13 +58,24 @@ for version in v1.0 v1.1; do
   chmod +x "$tree/usr/bin/hello"
   image="$work/hello-${version}-${arch}.raw"
   mksquashfs "$tree" "$image" -quiet -noappend -all-root >/dev/null
-  bash scripts/oci-push.sh "http://127.0.0.1:${registry_port}" "sysexts/hello" "${version}-${arch}" "$image"
+  if [[ "$upstream" == registry ]]; then
+    bash scripts/oci-push.sh "http://127.0.0.1:${registry_port}" "sysexts/hello" "${version}-${arch}" "$image"
+  fi
 done
+
+if [[ "$upstream" == registry ]]; then
+  export Registry__Url="http://127.0.0.1:${registry_port}"
+else
+  bash scripts/oci-layout.sh "$work/layout/sysexts/hello" \
+    "v1.0-${arch}" "$work/hello-v1.0-${arch}.raw" "v1.1-${arch}" "$work/hello-v1.1-${arch}.raw"
+  export Registry__Layout="$work/layout"
+  echo "==> OCI layout in $work/layout/sysexts/hello"
+fi
 
 echo "==> starting Sysext Functions on ${proxy_url}"
 dotnet build src/Functions -c Release -v quiet -nologo >/dev/null
 # Human-readable logs for the demo (the standalone default is JSON lines, for log collectors).
-Logging__Console__FormatterName=simple Registry__Url="http://127.0.0.1:${registry_port}" dotnet run --project src/Functions -c Release --no-build -- --urls "${proxy_url}" &
+Logging__Console__FormatterName=simple dotnet run --project src/Functions -c Release --no-build -- --urls "${proxy_url}" &
 pids+=($!)
 for _ in $(seq 300); do curl -fsS -o /dev/null "${proxy_url}/" 2>/dev/null && break; sleep 0.1; done
 
