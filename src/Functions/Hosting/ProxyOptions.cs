@@ -31,3 +31,19 @@ public sealed class RegistryOptions
     /// <summary>How long to wait for a registry's response headers.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 }
+
+/// <summary>
+/// The <c>Signing</c> configuration section: the OpenPGP secret key that signs SHA256SUMS for <c>Verify=yes</c>.
+/// <see cref="Key"/> (the key itself; in Azure an app setting backed by a Key Vault reference) wins over
+/// <see cref="KeyFile"/>. Neither set: nothing is signed.
+/// </summary>
+public sealed class SigningOptions
+{
+    public const string Section = "Signing";
+
+    public string? KeyFile { get; set; }
+
+    public string? Key { get; set; }
+
+    public string? Passphrase { get; set; }
+}

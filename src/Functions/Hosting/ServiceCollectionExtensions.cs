@@ -39,9 +39,29 @@ public static class ServiceCollectionExtensions
             return new RegistryClient(http, options.Url, options.Timeout, sp.GetRequiredService<ILogger<RegistryClient>>());
         });
         services.AddSingleton<IOciSource>(sp => sp.GetRequiredService<RegistryClient>());
+        // A key that cannot be read or unlocked stops the start, rather than failing every signature request.
+        services.AddOptions<SigningOptions>().Bind(configuration.GetSection(SigningOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();
+        services.AddSingleton(sp => ChecksumsSigner.From(sp.GetRequiredService<IOptions<SigningOptions>>().Value));
         services.AddSingleton<UpstreamResolver>();
         services.AddSingleton<SysextCatalogue>();
         services.AddSingleton<SysextHandler>();
         return services;
+    }
+
+    private sealed class SigningOptionsValidation : IValidateOptions<SigningOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, SigningOptions options)
+        {
+            try
+            {
+                _ = ChecksumsSigner.From(options);
+                return ValidateOptionsResult.Success;
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                return ValidateOptionsResult.Fail(e.Message);
+            }
+        }
     }
 }
