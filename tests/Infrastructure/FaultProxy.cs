@@ -36,6 +36,9 @@ internal enum Fault
 
     /// <summary>The upstream's headers and all the bytes, one of them flipped.</summary>
     FlipByte,
+
+    /// <summary>The upstream's answer, faithfully but slowly: 64 KiB every 100 ms.</summary>
+    Slow,
 }
 
 /// <summary>
@@ -70,6 +73,9 @@ internal sealed class FaultProxy : IAsyncDisposable
     public Uri Url => new($"http://127.0.0.1:{Port}");
 
     public Fault Fault { get; set; }
+
+    /// <summary>When set, the fault applies to this many more matching requests only, then the relay is faithful.</summary>
+    public int? Times { get; set; }
 
     /// <summary>Which request targets (path and query) the fault applies to; all by default.</summary>
     public Func<string, bool> Applies { get; set; } = _ => true;
@@ -120,6 +126,18 @@ internal sealed class FaultProxy : IAsyncDisposable
         var target = context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent();
         _paths.Enqueue(target);
         var fault = Applies(target) ? Fault : Fault.None;
+        if (fault != Fault.None)
+        {
+            lock (_paths)
+            {
+                if (Times is { } times)
+                {
+                    fault = times > 0 ? fault : Fault.None;
+                    Times = Math.Max(0, times - 1);
+                }
+            }
+        }
+
         var aborted = context.RequestAborted;
         switch (fault)
         {
@@ -194,7 +212,7 @@ internal sealed class FaultProxy : IAsyncDisposable
                 return;
             }
 
-            if (fault is Fault.CutShort or Fault.FlipByte && response.Content.Headers.ContentLength is { } length && length > 1)
+            if (fault is Fault.CutShort or Fault.FlipByte or Fault.Slow && response.Content.Headers.ContentLength is { } length && length > 1)
             {
                 await CopyFaultyAsync(context, body, length, fault, aborted);
                 return;
@@ -220,6 +238,11 @@ internal sealed class FaultProxy : IAsyncDisposable
 
             await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
             position += read;
+            if (fault == Fault.Slow)
+            {
+                await context.Response.Body.FlushAsync(cancellationToken);
+                await Task.Delay(100, cancellationToken);
+            }
         }
 
         if (fault == Fault.CutShort)

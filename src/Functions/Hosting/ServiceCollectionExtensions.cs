@@ -30,7 +30,8 @@ public static class ServiceCollectionExtensions
                 AutomaticDecompression = DecompressionMethods.None,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 ConnectTimeout = TimeSpan.FromSeconds(10),
-            });
+            })
+            .AddRegistryResilience();
 
         services.AddSingleton(sp =>
         {

@@ -18,6 +18,12 @@ public sealed partial class RegistryClient : IOciSource
     /// <summary>Manifests larger than this are refused; oras and containerd use the same cap.</summary>
     public const int MaxManifestBytes = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Set on blob requests, so that a resilience pipeline can leave them alone: a blob body streams for as long as
+    /// it takes and must not be retried or timed out once bytes may have reached a client.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> BlobRequest = new("SysextFunctions.BlobRequest");
+
     private const int MaxRedirects = 5;
     private const int MaxTagPages = 10_000;
 
@@ -144,6 +150,7 @@ public sealed partial class RegistryClient : IOciSource
         for (var hop = 0; ; hop++)
         {
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            request.Options.Set(BlobRequest, true);
             HttpResponseMessage response;
             try
             {
