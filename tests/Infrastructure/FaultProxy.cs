@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace SysextFunctions.Tests.Infrastructure;
 
 /// <summary>What <see cref="FaultProxy"/> does to the requests it applies to.</summary>
-internal enum Fault
+public enum Fault
 {
     /// <summary>Forward faithfully.</summary>
     None,
@@ -82,6 +82,9 @@ internal sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>Rewrites whole bodies of applicable, otherwise faithful answers (e.g. to tamper with a list).</summary>
     public Func<byte[], byte[]>? Rewrite { get; set; }
+
+    /// <summary>Headers set on (or, with a null value, removed from) forwarded answers to applicable requests.</summary>
+    public Dictionary<string, string?> SetHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The targets of every request received, in order.</summary>
     public IReadOnlyCollection<string> Requests => _paths;
@@ -198,6 +201,18 @@ internal sealed class FaultProxy : IAsyncDisposable
                 if (!HopByHop.Contains(name))
                 {
                     context.Response.Headers[name] = values.ToArray();
+                }
+            }
+
+            if (Applies(target))
+            {
+                foreach (var (name, value) in SetHeaders)
+                {
+                    context.Response.Headers.Remove(name);
+                    if (value is not null)
+                    {
+                        context.Response.Headers[name] = value;
+                    }
                 }
             }
 

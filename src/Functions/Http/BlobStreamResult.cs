@@ -32,6 +32,13 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
             return;
         }
 
+        if (owned.Digest is { } labelled && labelled != file.Digest)
+        {
+            LogMismatch(logger, file.Name, file.Digest.ToString(), $"registry labelled the blob {labelled}");
+            await ErrorResults.Text(StatusCodes.Status502BadGateway, "registry sent a blob with another digest").ExecuteAsync(httpContext).ConfigureAwait(false);
+            return;
+        }
+
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/octet-stream";
         response.ContentLength = file.Size;
@@ -41,45 +48,63 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long copied = 0;
+        string? failure = null;
         try
         {
             int read;
-            while ((read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
+            while (copied < file.Size && (read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
             {
                 copied += read;
                 if (copied > file.Size)
                 {
+                    failure = $"got more than the {file.Size} bytes promised";
                     break;
                 }
 
                 hash.AppendData(buffer, 0, read);
+                // The bytes that complete the file are held back until the digest checks out: once the client
+                // has Content-Length bytes, a reset after them could no longer tell it the file is wrong.
+                if (copied == file.Size && !Matches(hash, file.Digest))
+                {
+                    failure = "content does not match its digest";
+                    break;
+                }
+
                 await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (failure is null && copied < file.Size)
+            {
+                failure = $"got {copied} of {file.Size} bytes";
+            }
+            else if (failure is null && file.Size == 0 && !Matches(hash, file.Digest))
+            {
+                failure = "content does not match its digest";
             }
         }
         catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
         {
-            LogMismatch(logger, file.Name, file.Digest.ToString(), $"registry connection broke after {copied} bytes");
-            httpContext.Abort();
-            return;
+            failure = $"registry connection broke after {copied} bytes";
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        if (cancellationToken.IsCancellationRequested)
+        if (failure is not null && !cancellationToken.IsCancellationRequested)
         {
-            return;
-        }
-
-        Span<byte> digest = stackalloc byte[32];
-        hash.GetHashAndReset(digest);
-        if (copied != file.Size || Digest.Sha256(digest) != file.Digest)
-        {
-            // Resetting the connection is the only signal a client cannot mistake for a complete response.
-            LogMismatch(logger, file.Name, file.Digest.ToString(), copied != file.Size ? $"got {copied} of {file.Size} bytes" : "content does not match its digest");
+            // Resetting the connection before Content-Length bytes is the only signal a client cannot mistake for
+            // a complete response.
+            LogMismatch(logger, file.Name, file.Digest.ToString(), failure);
             httpContext.Abort();
         }
+    }
+
+    private static bool Matches(IncrementalHash hash, Digest expected)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        hash.GetCurrentHash(digest);
+        return Digest.Sha256(digest) == expected;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Aborted delivery of {File} ({Digest}): {Reason}")]

@@ -174,7 +174,9 @@ public sealed partial class RegistryClient : IOciSource
                 try
                 {
                     var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                    return BlobResponse.FromStream(stream, response.Content.Headers.ContentLength, response);
+                    // Docker-Content-Digest is optional on blob responses; when present it must name what we asked for.
+                    Digest? labelled = Digest.TryParse(HeaderValue(response, "Docker-Content-Digest"), out var announced) ? announced : null;
+                    return BlobResponse.FromStream(stream, response.Content.Headers.ContentLength, response, labelled);
                 }
                 catch
                 {
@@ -365,10 +367,11 @@ public sealed class BlobResponse : IDisposable
 {
     private readonly IDisposable? _owner;
 
-    private BlobResponse(Stream? content, long? length, Uri? redirectTo, IDisposable? owner)
+    private BlobResponse(Stream? content, long? length, Uri? redirectTo, IDisposable? owner, Digest? digest = null)
     {
         Content = content;
         Length = length;
+        Digest = digest;
         RedirectTo = redirectTo;
         _owner = owner;
     }
@@ -379,12 +382,16 @@ public sealed class BlobResponse : IDisposable
     /// <summary>The length the source announced, if it did.</summary>
     public long? Length { get; }
 
+    /// <summary>The digest the source labelled the bytes with (Docker-Content-Digest), if it did.</summary>
+    public Digest? Digest { get; }
+
     public Uri? RedirectTo { get; }
 
     public static BlobResponse Redirect(Uri location) => new(null, null, location, null);
 
     /// <param name="owner">Disposed with the response, e.g. the HTTP response the stream belongs to.</param>
-    public static BlobResponse FromStream(Stream content, long? length, IDisposable? owner = null) => new(content, length, null, owner);
+    /// <param name="digest">The digest the source labelled the bytes with, if it did.</param>
+    public static BlobResponse FromStream(Stream content, long? length, IDisposable? owner = null, Digest? digest = null) => new(content, length, null, owner, digest);
 
     public void Dispose()
     {
