@@ -130,8 +130,16 @@ public sealed partial class SysextHandler(
             return context.Request.PathBase.Add(context.Request.Path).ToUriComponent() + context.Request.QueryString.ToUriComponent();
         }
 
-        // Absolute-form targets (RFC 9112 §3.2.2) carry scheme and authority first.
-        return raw.StartsWith('/') ? raw : Uri.TryCreate(raw, UriKind.Absolute, out var absolute) ? absolute.PathAndQuery : raw;
+        // Absolute-form targets (RFC 9112 §3.2.2) carry scheme and authority first. Cut them off the text rather
+        // than through Uri, which would decode escapes and remove dot segments before the parser could refuse them.
+        if (raw.StartsWith('/'))
+        {
+            return raw;
+        }
+
+        var authority = raw.IndexOf("://", StringComparison.Ordinal);
+        var path = authority < 0 ? -1 : raw.IndexOf('/', authority + 3);
+        return authority < 0 ? raw : path < 0 ? "/" : raw[path..];
     }
 
     private sealed class HeadResult(SysextFile file) : IResult
