@@ -24,7 +24,7 @@ public class SignedSysupdateTests(RegistryServer registry)
         var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
 
         var listed = await SysupdateTool.ListAsync(definitions, key.KeyringPath);
-        var update = await SysupdateTool.RunAsync(definitions, key.KeyringPath, "update");
+        var update = await SysupdateTool.RunWithKeyringAsync(definitions, key.KeyringPath, "update");
 
         Assert.Equal("candidate", listed["v2"]);
         Assert.True(update.ExitCode == 0, update.ToString());
@@ -42,8 +42,8 @@ public class SignedSysupdateTests(RegistryServer registry)
         await using var proxy = await StartSignedProxyAsync(key, dir);
         var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
 
-        var list = await SysupdateTool.RunAsync(definitions, other.KeyringPath, "list");
-        var update = await SysupdateTool.RunAsync(definitions, other.KeyringPath, "update");
+        var list = await SysupdateTool.RunWithKeyringAsync(definitions, other.KeyringPath, "list");
+        var update = await SysupdateTool.RunWithKeyringAsync(definitions, other.KeyringPath, "update");
 
         Assert.True(list.ExitCode != 0, list.ToString());
         Assert.True(update.ExitCode != 0, update.ToString());
@@ -69,7 +69,7 @@ public class SignedSysupdateTests(RegistryServer registry)
         };
         var (definitions, target) = await DefinitionsAsync(dir, relay.Url, repository);
 
-        var update = await SysupdateTool.RunAsync(definitions, key.KeyringPath, "update");
+        var update = await SysupdateTool.RunWithKeyringAsync(definitions, key.KeyringPath, "update");
 
         Assert.True(update.ExitCode != 0, update.ToString());
         Assert.Contains("Signature verification failed", update.Stderr, StringComparison.Ordinal);

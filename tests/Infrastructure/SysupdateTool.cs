@@ -23,14 +23,14 @@ internal static class SysupdateTool
     /// second update, so the definitions use absolute paths inside the test's temp folder instead.
     /// </summary>
     public static Task<SysupdateRun> RunAsync(string definitions, params string[] arguments) =>
-        RunAsync(definitions, keyring: null, arguments);
+        RunWithKeyringAsync(definitions, keyring: null, arguments);
 
     /// <summary>
     /// With a <paramref name="keyring"/>: runs sysupdate where <c>/etc/systemd/import-pubring.gpg</c> is that
     /// keyring, the only place systemd-pull reads one from. A private mount namespace with a tmpfs over
     /// /etc/systemd keeps the machine's /etc untouched (needs root, as the end-to-end tests do anyway).
     /// </summary>
-    public static async Task<SysupdateRun> RunAsync(string definitions, string? keyring, params string[] arguments)
+    public static async Task<SysupdateRun> RunWithKeyringAsync(string definitions, string? keyring, params string[] arguments)
     {
         if (!File.Exists(Binary) || !File.Exists(Pull))
         {
@@ -75,7 +75,7 @@ internal static class SysupdateTool
     /// <summary><c>list --json=short</c>: version → assessment.</summary>
     public static async Task<Dictionary<string, string>> ListAsync(string definitions, string? keyring = null)
     {
-        var run = await RunAsync(definitions, keyring, "--json=short", "list");
+        var run = await RunWithKeyringAsync(definitions, keyring, "--json=short", "list");
         Assert.True(run.ExitCode == 0, run.ToString());
         using var json = JsonDocument.Parse(run.Stdout);
         return json.RootElement.EnumerateArray().ToDictionary(

@@ -15,8 +15,9 @@ public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger, Che
     public const int ResolveParallelism = 8;
 
     /// <summary>
-    /// The files of a repository and the SHA256SUMS for them, signed when a key is configured. <paramref name="name"/> is the client-facing name
-    /// that starts every file name. Throws <see cref="RegistryException"/> (NotFound) for an unknown repository.
+    /// The files of a repository and the SHA256SUMS for them, signed when a key is configured, in one snapshot.
+    /// <paramref name="name"/> is the client-facing name that starts every file name. Throws
+    /// <see cref="RegistryException"/> (NotFound) for an unknown repository.
     /// </summary>
     public async Task<RepositorySnapshot> SnapshotAsync(Upstream upstream, string name, CancellationToken cancellationToken = default) =>
         RepositorySnapshot.Create(await ListAsync(upstream, name, cancellationToken).ConfigureAwait(false), signer);
