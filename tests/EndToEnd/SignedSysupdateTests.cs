@@ -114,11 +114,11 @@ public class SignedSysupdateTests(RegistryServer registry)
         var e = await Assert.ThrowsAnyAsync<Exception>(() => ProxyServer.StartAsync(registry.Url, new Dictionary<string, string?>
         {
             ["Signing:KeyFile"] = keyFile,
-            ["Signing:Passphrase"] = "wrong",
+            ["Signing:Passphrase"] = "hunter2-not-it",
         }));
 
         Assert.Contains("Signing:Passphrase", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("wrong", e.Message.Replace("wrong or missing", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
     }
 
     private async Task<(Dictionary<string, byte[]> Images, string Repository)> PushAsync(string name)

@@ -55,24 +55,38 @@ public class ChecksumsSignerTests
     }
 
     [Fact]
+    public async Task Snapshot_WithSigner_SignatureVerifiesAgainstItsOwnList()
+    {
+        using var key = await GpgKey.CreateAsync();
+        var signer = ChecksumsSigner.Load(await key.ExportSecretAsync(armor: false), null);
+        var files = new[] { new SysextFile("hello-v1.raw", "v1", SysextFunctions.Registry.Content.Digest.Parse("sha256:" + new string('c', 64)), 3) };
+
+        var snapshot = RepositorySnapshot.Create(files, signer);
+
+        var run = await GpgKey.VerifyAsync(key.KeyringPath, snapshot.Signature!, snapshot.Checksums);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Null(RepositorySnapshot.Create(files).Signature);
+    }
+
+    [Fact]
     public void Load_NotAKey_Throws()
     {
         Assert.Throws<InvalidOperationException>(() => ChecksumsSigner.Load("not a key"u8.ToArray(), null));
     }
 
     [Fact]
-    public async Task From_KeySettingArmoredOrBase64_WinsOverKeyFile()
+    public async Task CreateSigner_KeySettingArmoredOrBase64_WinsOverKeyFile()
     {
         using var key = await GpgKey.CreateAsync();
         var armored = Encoding.ASCII.GetString(await key.ExportSecretAsync(armor: true));
         var base64 = Convert.ToBase64String(await key.ExportSecretAsync(armor: false));
 
-        var fromArmored = ChecksumsSigner.From(new SigningOptions { Key = armored, KeyFile = "/nonexistent" });
-        var fromBase64 = ChecksumsSigner.From(new SigningOptions { Key = base64 });
+        var fromArmored = new SigningOptions { Key = armored, KeyFile = "/nonexistent" }.CreateSigner();
+        var fromBase64 = new SigningOptions { Key = base64 }.CreateSigner();
 
         Assert.True(fromArmored.IsEnabled);
         Assert.Equal(fromArmored.KeyId, fromBase64.KeyId);
-        Assert.False(ChecksumsSigner.From(new SigningOptions()).IsEnabled);
+        Assert.False(new SigningOptions().CreateSigner().IsEnabled);
         Assert.Null(ChecksumsSigner.None.Sign(List));
     }
 }

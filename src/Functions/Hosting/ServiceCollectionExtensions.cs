@@ -43,7 +43,7 @@ public static class ServiceCollectionExtensions
         // A key that cannot be read or unlocked stops the start, rather than failing every signature request.
         services.AddOptions<SigningOptions>().Bind(configuration.GetSection(SigningOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();
-        services.AddSingleton(sp => ChecksumsSigner.From(sp.GetRequiredService<IOptions<SigningOptions>>().Value));
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner());
         services.AddSingleton<UpstreamResolver>();
         services.AddSingleton<SysextCatalogue>();
         services.AddSingleton<SysextHandler>();
@@ -56,7 +56,7 @@ public static class ServiceCollectionExtensions
         {
             try
             {
-                _ = ChecksumsSigner.From(options);
+                _ = options.CreateSigner();
                 return ValidateOptionsResult.Success;
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)

@@ -1,4 +1,3 @@
-using System.Text;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 
@@ -99,31 +98,4 @@ public sealed class ChecksumsSigner
     private static bool IsFlaggedSubkeyForSigning(PgpSecretKey key) =>
         !key.IsMasterKey && key.PublicKey.GetSignatures()
             .Any(s => s.HasSubpackets && (s.GetHashedSubPackets().GetKeyFlags() & PgpKeyFlags.CanSign) != 0);
-
-    /// <summary>The signer the settings describe: <see cref="None"/> when no key is set.</summary>
-    public static ChecksumsSigner From(Hosting.SigningOptions options) =>
-        KeyBytes(options.KeyFile, options.Key) is { } key ? Load(key, options.Passphrase) : None;
-
-    /// <summary>
-    /// The key from the settings: the key itself (armored text, or base64 of the binary key, as a secret store
-    /// holds it) wins over a key file.
-    /// </summary>
-    internal static byte[]? KeyBytes(string? keyFile, string? keyText)
-    {
-        if (!string.IsNullOrWhiteSpace(keyText))
-        {
-            var trimmed = keyText.Trim();
-            if (trimmed.StartsWith("-----BEGIN", StringComparison.Ordinal))
-            {
-                return Encoding.UTF8.GetBytes(trimmed);
-            }
-
-            var binary = new byte[trimmed.Length];
-            return Convert.TryFromBase64String(trimmed, binary, out var length)
-                ? binary[..length]
-                : throw new InvalidOperationException("Signing:Key is neither an armored OpenPGP key nor base64");
-        }
-
-        return string.IsNullOrWhiteSpace(keyFile) ? null : File.ReadAllBytes(keyFile);
-    }
 }
