@@ -89,10 +89,12 @@ public class DeliveryTests(RegistryServer registry)
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: {server.Authority}\r\nConnection: close\r\n\r\n"));
         using var received = new MemoryStream();
         var buffer = new byte[64 * 1024];
+        // A server that neither finishes nor resets fails the test instead of hanging it.
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
             int read;
-            while ((read = await stream.ReadAsync(buffer)) > 0)
+            while ((read = await stream.ReadAsync(buffer, patience.Token)) > 0)
             {
                 received.Write(buffer, 0, read);
             }
@@ -100,6 +102,10 @@ public class DeliveryTests(RegistryServer registry)
         catch (IOException)
         {
             // A reset: what was received until then is the answer.
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new TimeoutException($"no end after 30 s and {received.Length} bytes", e);
         }
 
         var bytes = received.ToArray();

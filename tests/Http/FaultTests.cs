@@ -25,6 +25,7 @@ public class FaultTests(RegistryServer registry)
         { "tags", Fault.Status503, 502 },
         { "tags", Fault.Status429, 503 },
         { "tags", Fault.MalformedJson, 502 },
+        { "tags", Fault.StallBody, 504 },
         // Manifest, asked for by a file request; a manifest we cannot read makes its tag unusable: no such file.
         { "manifests", Fault.Reset, 502 },
         { "manifests", Fault.Stall, 504 },
@@ -32,6 +33,7 @@ public class FaultTests(RegistryServer registry)
         { "manifests", Fault.Status429, 503 },
         { "manifests", Fault.MalformedJson, 404 },
         { "manifests", Fault.OversizedManifest, 404 },
+        { "manifests", Fault.StallBody, 504 },
         // Blob, streamed.
         { "blobs", Fault.Reset, 502 },
         { "blobs", Fault.Stall, 504 },
@@ -40,6 +42,8 @@ public class FaultTests(RegistryServer registry)
         { "blobs", Fault.Status429, 503 },
         { "blobs", Fault.CutShort, Reset },
         { "blobs", Fault.FlipByte, Reset },
+        // A blob may stream as long as it takes, but not stay silent for Registry:Timeout.
+        { "blobs", Fault.StallBody, Reset },
     };
 
     [Theory]

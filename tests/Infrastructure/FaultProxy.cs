@@ -39,6 +39,9 @@ public enum Fault
 
     /// <summary>The upstream's answer, faithfully but slowly: 64 KiB every 100 ms.</summary>
     Slow,
+
+    /// <summary>The upstream's headers and half the body, then nothing, connection open.</summary>
+    StallBody,
 }
 
 /// <summary>
@@ -227,7 +230,7 @@ internal sealed class FaultProxy : IAsyncDisposable
                 return;
             }
 
-            if (fault is Fault.CutShort or Fault.FlipByte or Fault.Slow && response.Content.Headers.ContentLength is { } length && length > 1)
+            if (fault is Fault.CutShort or Fault.FlipByte or Fault.Slow or Fault.StallBody && response.Content.Headers.ContentLength is { } length && length > 1)
             {
                 await CopyFaultyAsync(context, body, length, fault, aborted);
                 return;
@@ -239,7 +242,7 @@ internal sealed class FaultProxy : IAsyncDisposable
 
     private static async Task CopyFaultyAsync(HttpContext context, Stream body, long length, Fault fault, CancellationToken cancellationToken)
     {
-        var stopAt = fault == Fault.CutShort ? length / 2 : length;
+        var stopAt = fault is Fault.CutShort or Fault.StallBody ? length / 2 : length;
         var flipAt = length / 2;
         var buffer = new byte[64 * 1024];
         long position = 0;
@@ -264,6 +267,11 @@ internal sealed class FaultProxy : IAsyncDisposable
         {
             await context.Response.Body.FlushAsync(cancellationToken);
             context.Abort();
+        }
+        else if (fault == Fault.StallBody)
+        {
+            await context.Response.Body.FlushAsync(cancellationToken);
+            await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 }

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SysextFunctions.Hosting;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Sysupdate;
@@ -24,6 +26,9 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
         var response = httpContext.Response;
         var logger = httpContext.RequestServices.GetRequiredService<ILogger<BlobStreamResult>>();
         var cancellationToken = httpContext.RequestAborted;
+        // No limit on how long a blob takes, only on silence: a registry that sends nothing for this long mid-blob
+        // is given up on, so that a stalled upstream cannot hold the client's connection forever.
+        var idleLimit = httpContext.RequestServices.GetRequiredService<IOptions<RegistryOptions>>().Value.Timeout;
 
         if (owned.Length is { } announced && announced != file.Size)
         {
@@ -51,8 +56,9 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
         string? failure = null;
         try
         {
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             int read;
-            while (copied < file.Size && (read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
+            while (copied < file.Size && (read = await ReadAsync(source, buffer, idle, idleLimit).ConfigureAwait(false)) > 0)
             {
                 copied += read;
                 if (copied > file.Size)
@@ -86,6 +92,10 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
         {
             failure = $"registry connection broke after {copied} bytes";
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            failure = $"registry sent nothing for {idleLimit} after {copied} bytes";
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -98,6 +108,15 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
             LogMismatch(logger, file.Name, file.Digest.ToString(), failure);
             httpContext.Abort();
         }
+    }
+
+    private static async ValueTask<int> ReadAsync(Stream source, byte[] buffer, CancellationTokenSource idle, TimeSpan idleLimit)
+    {
+        idle.CancelAfter(idleLimit);
+        var read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), idle.Token).ConfigureAwait(false);
+        // Stop the countdown while we write: a slow client is not the registry's silence.
+        idle.CancelAfter(Timeout.InfiniteTimeSpan);
+        return read;
     }
 
     private static bool Matches(IncrementalHash hash, Digest expected)

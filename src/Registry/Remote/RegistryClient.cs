@@ -242,20 +242,23 @@ public sealed partial class RegistryClient : IOciSource
         }
     }
 
-    private static async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, int cap, string what, CancellationToken cancellationToken)
+    private async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, int cap, string what, CancellationToken cancellationToken)
     {
         if (response.Content.Headers.ContentLength > cap)
         {
             throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is larger than {cap} bytes");
         }
 
+        // Metadata is small: a registry that sends the headers and then stalls the body gets the same timeout.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_timeout);
         try
         {
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
             using var buffer = new MemoryStream();
             var chunk = new byte[16 * 1024];
             int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await stream.ReadAsync(chunk, timeout.Token).ConfigureAwait(false)) > 0)
             {
                 if (buffer.Length + read > cap)
                 {
@@ -266,6 +269,11 @@ public sealed partial class RegistryClient : IOciSource
             }
 
             return buffer.ToArray();
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogUpstreamFailure(_logger, what, "timeout reading the body", e);
+            throw new RegistryException(RegistryFailure.Timeout, $"registry did not send {what} in time", e);
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
