@@ -52,6 +52,23 @@ public class SignedSysupdateTests(RegistryServer registry)
     }
 
     [Fact]
+    public async Task VerifyYes_NoKeyConfigured_RefusesAfterProbing404()
+    {
+        var (_, repository) = await PushAsync("unsigned");
+        using var key = await GpgKey.CreateAsync();
+        using var dir = new TempDirectory();
+        await using var proxy = await ProxyServer.StartAsync(registry.Url);
+        await using var relay = await FaultProxy.StartAsync(proxy.Url);
+        var (definitions, target) = await DefinitionsAsync(dir, relay.Url, repository);
+
+        var update = await SysupdateTool.RunWithKeyringAsync(definitions, key.KeyringPath, "update");
+
+        Assert.True(update.ExitCode != 0, update.ToString());
+        Assert.Empty(Directory.GetFiles(target));
+        Assert.Contains(relay.Requests, r => r.EndsWith("/SHA256SUMS.gpg", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task VerifyYes_ListTamperedOnTheWay_Refuses()
     {
         var (_, repository) = await PushAsync("tampered");
