@@ -22,19 +22,36 @@ internal static class SysupdateTool
     /// absolute CurrentSymlink= through the existing link and overwrites the previous version's file on the
     /// second update, so the definitions use absolute paths inside the test's temp folder instead.
     /// </summary>
-    public static async Task<SysupdateRun> RunAsync(string definitions, params string[] arguments)
+    public static Task<SysupdateRun> RunAsync(string definitions, params string[] arguments) =>
+        RunWithKeyringAsync(definitions, keyring: null, arguments);
+
+    /// <summary>
+    /// With a <paramref name="keyring"/>: runs sysupdate where <c>/etc/systemd/import-pubring.gpg</c> is that
+    /// keyring, the only place systemd-pull reads one from. A private mount namespace with a tmpfs over
+    /// /etc/systemd keeps the machine's /etc untouched (needs root, as the end-to-end tests do anyway).
+    /// </summary>
+    public static async Task<SysupdateRun> RunWithKeyringAsync(string definitions, string? keyring, params string[] arguments)
     {
         if (!File.Exists(Binary) || !File.Exists(Pull))
         {
             throw new InvalidOperationException($"{Binary} is missing: run scripts/install-test-prereqs.sh");
         }
 
-        var start = new ProcessStartInfo(Binary)
+        var start = new ProcessStartInfo(keyring is null ? Binary : "/usr/bin/unshare")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (keyring is not null)
+        {
+            foreach (var argument in (string[])["--mount", "--propagation", "private", "/bin/sh", "-c",
+                "mount -t tmpfs tmpfs /etc/systemd && cp \"$0\" /etc/systemd/import-pubring.gpg && exec \"$@\"", keyring, Binary])
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
         start.ArgumentList.Add($"--definitions={definitions}");
         start.ArgumentList.Add("--no-pager");
         foreach (var argument in arguments)
@@ -56,9 +73,9 @@ internal static class SysupdateTool
     }
 
     /// <summary><c>list --json=short</c>: version → assessment.</summary>
-    public static async Task<Dictionary<string, string>> ListAsync(string definitions)
+    public static async Task<Dictionary<string, string>> ListAsync(string definitions, string? keyring = null)
     {
-        var run = await RunAsync(definitions, "--json=short", "list");
+        var run = await RunWithKeyringAsync(definitions, keyring, "--json=short", "list");
         Assert.True(run.ExitCode == 0, run.ToString());
         using var json = JsonDocument.Parse(run.Stdout);
         return json.RootElement.EnumerateArray().ToDictionary(

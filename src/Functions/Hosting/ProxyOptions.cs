@@ -1,3 +1,6 @@
+using System.Text;
+using SysextFunctions.Sysupdate;
+
 namespace SysextFunctions.Hosting;
 
 /// <summary>How file bytes reach the client.</summary>
@@ -19,4 +22,45 @@ public sealed class ProxyOptions
     public const string Section = "Proxy";
 
     public BlobDelivery BlobDelivery { get; set; } = BlobDelivery.Auto;
+}
+
+/// <summary>
+/// The <c>Signing</c> configuration section: the OpenPGP secret key that signs SHA256SUMS for <c>Verify=yes</c>.
+/// <see cref="Key"/> (the key itself; in Azure an app setting backed by a Key Vault reference) wins over
+/// <see cref="KeyFile"/>. Neither set: nothing is signed.
+/// </summary>
+public sealed class SigningOptions
+{
+    public const string Section = "Signing";
+
+    public string? KeyFile { get; set; }
+
+    public string? Key { get; set; }
+
+    public string? Passphrase { get; set; }
+
+    /// <summary>The signer these settings describe: <see cref="ChecksumsSigner.None"/> when no key is set.</summary>
+    public ChecksumsSigner CreateSigner() => KeyBytes() is { } key ? ChecksumsSigner.Load(key, Passphrase) : ChecksumsSigner.None;
+
+    /// <summary>
+    /// The key itself (armored text, or base64 of the binary key, as a secret store holds it) wins over a key file.
+    /// </summary>
+    private byte[]? KeyBytes()
+    {
+        if (!string.IsNullOrWhiteSpace(Key))
+        {
+            var trimmed = Key.Trim();
+            if (trimmed.StartsWith("-----BEGIN", StringComparison.Ordinal))
+            {
+                return Encoding.UTF8.GetBytes(trimmed);
+            }
+
+            var binary = new byte[trimmed.Length];
+            return Convert.TryFromBase64String(trimmed, binary, out var length)
+                ? binary[..length]
+                : throw new InvalidOperationException("Signing:Key is neither an armored OpenPGP key nor base64");
+        }
+
+        return string.IsNullOrWhiteSpace(KeyFile) ? null : File.ReadAllBytes(KeyFile);
+    }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SysextFunctions.Http;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Layout;
@@ -48,14 +49,19 @@ public static class ServiceCollectionExtensions
 
         services.AddSingleton(sp => sp.GetRequiredKeyedService<IOciSource>(UpstreamRegistry.DefaultId));
         services.AddSingleton(sp => new UpstreamResolver(settings.Mappings, id => sp.GetRequiredKeyedService<IOciSource>(id)));
+        // A key that cannot be read or unlocked stops the start, rather than failing every signature request.
+        services.AddOptions<SigningOptions>().Bind(configuration.GetSection(SigningOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner());
         services.AddSingleton<SysextCatalogue>();
         services.AddSingleton<SysextHandler>();
         return services;
     }
 
     /// <summary>
-    /// The one place an upstream registry's HTTP pipeline is built: the auth handler over a socket handler that
-    /// never follows redirects. Handlers added here apply to every upstream.
+    /// The one place an upstream registry's HTTP pipeline is built: resilience outermost (so a retried attempt
+    /// authenticates afresh), then the auth handler, over a socket handler that never follows redirects.
+    /// Handlers added here apply to every upstream.
     /// </summary>
     private static IHttpClientBuilder AddUpstreamHttpClient(IServiceCollection services, UpstreamRegistry upstream) =>
         services.AddHttpClient(upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
@@ -67,10 +73,27 @@ public static class ServiceCollectionExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 ConnectTimeout = TimeSpan.FromSeconds(10),
             })
+            .AddRegistryResilience()
             .AddHttpMessageHandler(sp => new RegistryAuthHandler(
                 upstream.Url!,
                 sp.GetRequiredKeyedService<RegistryCredentials>(upstream.Id),
                 sp.GetRequiredKeyedService<TokenCache>(upstream.Id),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<RegistryAuthHandler>>()));
+
+    private sealed class SigningOptionsValidation : IValidateOptions<SigningOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, SigningOptions options)
+        {
+            try
+            {
+                _ = options.CreateSigner();
+                return ValidateOptionsResult.Success;
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                return ValidateOptionsResult.Fail(e.Message);
+            }
+        }
+    }
 }

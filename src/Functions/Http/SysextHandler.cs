@@ -16,6 +16,7 @@ namespace SysextFunctions.Http;
 public sealed partial class SysextHandler(
     SysextCatalogue catalogue,
     UpstreamResolver upstreams,
+    ChecksumsSigner signer,
     IOptions<ProxyOptions> options,
     ILogger<SysextHandler> logger)
 {
@@ -52,8 +53,7 @@ public sealed partial class SysextHandler(
             {
                 SysupdateResource.Checksums => await ChecksumsAsync(upstream, path, context.RequestAborted).ConfigureAwait(false),
                 SysupdateResource.File => await FileAsync(upstream, path, HttpMethods.IsHead(request.Method), context.RequestAborted).ConfigureAwait(false),
-                // Nothing is signed: exactly 404, which is what makes sysupdate move on to the next name.
-                _ => ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no signature is served"),
+                _ => await SignatureAsync(upstream, path, context.RequestAborted).ConfigureAwait(false),
             };
         }
         catch (RegistryException e)
@@ -67,6 +67,31 @@ public sealed partial class SysextHandler(
     {
         var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
         return Results.Bytes(snapshot.Checksums, "text/plain; charset=utf-8", entityTag: new EntityTagHeaderValue(snapshot.ETag));
+    }
+
+    /// <summary>
+    /// systemd 254 fetches only SHA256SUMS.gpg. Newer systemd-pull probes SHA256SUMS.sha256.asc, .sha256.gpg,
+    /// SHA256SUMS.gpg, SHA256SUMS.asc and moves on only on 404 (src/import/pull-common.c,
+    /// pull_job_restart_with_signature). The .sha256.* names are SUSE-style per-file signatures of a
+    /// "SHA256SUMS.sha256" checksum file that does not exist here, so they stay 404 and both old and new clients
+    /// land on SHA256SUMS.gpg; SHA256SUMS.asc carries the same signature armored.
+    /// </summary>
+    private async Task<IResult> SignatureAsync(Upstream upstream, SysupdatePath path, CancellationToken cancellationToken)
+    {
+        var armored = path.FileName == SysupdatePath.ChecksumsName + ".asc";
+        if (!signer.IsEnabled || !(armored || path.FileName == SysupdatePath.ChecksumsName + ".gpg"))
+        {
+            // Exactly 404, which is what makes sysupdate move on to the next name.
+            return ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no signature is served under this name");
+        }
+
+        var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
+        if (snapshot.Signature is not { } signature)
+        {
+            return ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no signature is served");
+        }
+
+        return Results.Bytes(armored ? ChecksumsSigner.Armor(signature) : signature, "application/pgp-signature");
     }
 
     private async Task<IResult> FileAsync(Upstream upstream, SysupdatePath path, bool head, CancellationToken cancellationToken)
@@ -108,8 +133,16 @@ public sealed partial class SysextHandler(
             return context.Request.PathBase.Add(context.Request.Path).ToUriComponent() + context.Request.QueryString.ToUriComponent();
         }
 
-        // Absolute-form targets (RFC 9112 §3.2.2) carry scheme and authority first.
-        return raw.StartsWith('/') ? raw : Uri.TryCreate(raw, UriKind.Absolute, out var absolute) ? absolute.PathAndQuery : raw;
+        // Absolute-form targets (RFC 9112 §3.2.2) carry scheme and authority first. Cut them off the text rather
+        // than through Uri, which would decode escapes and remove dot segments before the parser could refuse them.
+        if (raw.StartsWith('/'))
+        {
+            return raw;
+        }
+
+        var authority = raw.IndexOf("://", StringComparison.Ordinal);
+        var path = authority < 0 ? -1 : raw.IndexOf('/', authority + 3);
+        return authority < 0 ? raw : path < 0 ? "/" : raw[path..];
     }
 
     private sealed class HeadResult(SysextFile file) : IResult

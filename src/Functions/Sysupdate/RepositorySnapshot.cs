@@ -2,14 +2,15 @@ namespace SysextFunctions.Sysupdate;
 
 /// <summary>
 /// What one listing of a repository produced: its files and the exact SHA256SUMS bytes served for them, with
-/// their ETag. Everything served about a listing (the list, its ETag, later its signature) comes from one
-/// snapshot, so they can never disagree.
+/// their ETag and detached signature. Everything served about a listing (the list, its ETag, its signature) comes
+/// from one snapshot, so whatever keeps snapshots can never pair a list with another list's signature.
 /// </summary>
-public sealed record RepositorySnapshot(IReadOnlyList<SysextFile> Files, byte[] Checksums, string ETag)
+/// <param name="Signature">The binary OpenPGP detached signature of <paramref name="Checksums"/>, or null when nothing is signed.</param>
+public sealed record RepositorySnapshot(IReadOnlyList<SysextFile> Files, byte[] Checksums, string ETag, byte[]? Signature = null)
 {
-    public static RepositorySnapshot Create(IReadOnlyList<SysextFile> files)
+    public static RepositorySnapshot Create(IReadOnlyList<SysextFile> files, ChecksumsSigner? signer = null)
     {
         var body = Sysupdate.Checksums.Render(files);
-        return new RepositorySnapshot(files, body, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"");
+        return new RepositorySnapshot(files, body, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"", signer?.Sign(body));
     }
 }

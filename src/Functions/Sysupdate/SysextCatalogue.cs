@@ -9,17 +9,18 @@ namespace SysextFunctions.Sysupdate;
 /// The sysupdate view of a repository: which files exist, with which digests. Tags map to files through their
 /// manifests; a tag whose manifest we cannot use is skipped with a logged reason and never breaks the listing.
 /// </summary>
-public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger)
+public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null)
 {
     /// <summary>How many manifests a cold listing resolves at once.</summary>
     public const int ResolveParallelism = 8;
 
     /// <summary>
-    /// The files of a repository and the SHA256SUMS for them. <paramref name="name"/> is the client-facing name
-    /// that starts every file name. Throws <see cref="RegistryException"/> (NotFound) for an unknown repository.
+    /// The files of a repository and the SHA256SUMS for them, signed when a key is configured, in one snapshot.
+    /// <paramref name="name"/> is the client-facing name that starts every file name. Throws
+    /// <see cref="RegistryException"/> (NotFound) for an unknown repository.
     /// </summary>
     public async Task<RepositorySnapshot> SnapshotAsync(Upstream upstream, string name, CancellationToken cancellationToken = default) =>
-        RepositorySnapshot.Create(await ListAsync(upstream, name, cancellationToken).ConfigureAwait(false));
+        RepositorySnapshot.Create(await ListAsync(upstream, name, cancellationToken).ConfigureAwait(false), signer);
 
     /// <summary>All files of a repository, ordered by name.</summary>
     public async Task<IReadOnlyList<SysextFile>> ListAsync(Upstream upstream, string name, CancellationToken cancellationToken = default)

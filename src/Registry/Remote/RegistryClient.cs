@@ -18,6 +18,12 @@ public sealed partial class RegistryClient : IOciSource
     /// <summary>Manifests larger than this are refused; oras and containerd use the same cap.</summary>
     public const int MaxManifestBytes = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Set on blob requests, so that a resilience pipeline can leave them alone: a blob body streams for as long as
+    /// it takes and must not be retried or timed out once bytes may have reached a client.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> BlobRequest = new("SysextFunctions.BlobRequest");
+
     private const int MaxRedirects = 5;
     private const int MaxTagPages = 10_000;
 
@@ -150,6 +156,7 @@ public sealed partial class RegistryClient : IOciSource
         for (var hop = 0; ; hop++)
         {
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            request.Options.Set(BlobRequest, true);
             HttpResponseMessage response;
             bool authorized;
             try
@@ -175,7 +182,9 @@ public sealed partial class RegistryClient : IOciSource
                 try
                 {
                     var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                    return BlobResponse.FromStream(stream, response.Content.Headers.ContentLength, response);
+                    // Docker-Content-Digest is optional on blob responses; when present it must name what we asked for.
+                    Digest? labelled = Digest.TryParse(HeaderValue(response, "Docker-Content-Digest"), out var announced) ? announced : null;
+                    return BlobResponse.FromStream(stream, response.Content.Headers.ContentLength, response, labelled);
                 }
                 catch
                 {
@@ -244,20 +253,23 @@ public sealed partial class RegistryClient : IOciSource
         }
     }
 
-    private static async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, int cap, string what, CancellationToken cancellationToken)
+    private async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, int cap, string what, CancellationToken cancellationToken)
     {
         if (response.Content.Headers.ContentLength > cap)
         {
             throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is larger than {cap} bytes");
         }
 
+        // Metadata is small: a registry that sends the headers and then stalls the body gets the same timeout.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_timeout);
         try
         {
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
             using var buffer = new MemoryStream();
             var chunk = new byte[16 * 1024];
             int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await stream.ReadAsync(chunk, timeout.Token).ConfigureAwait(false)) > 0)
             {
                 if (buffer.Length + read > cap)
                 {
@@ -268,6 +280,11 @@ public sealed partial class RegistryClient : IOciSource
             }
 
             return buffer.ToArray();
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogUpstreamFailure(_logger, what, "timeout reading the body", e);
+            throw new RegistryException(RegistryFailure.Timeout, $"registry did not send {what} in time", e);
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
@@ -371,10 +388,11 @@ public sealed class BlobResponse : IDisposable
 {
     private readonly IDisposable? _owner;
 
-    private BlobResponse(Stream? content, long? length, Uri? redirectTo, IDisposable? owner)
+    private BlobResponse(Stream? content, long? length, Uri? redirectTo, IDisposable? owner, Digest? digest = null)
     {
         Content = content;
         Length = length;
+        Digest = digest;
         RedirectTo = redirectTo;
         _owner = owner;
     }
@@ -385,12 +403,16 @@ public sealed class BlobResponse : IDisposable
     /// <summary>The length the source announced, if it did.</summary>
     public long? Length { get; }
 
+    /// <summary>The digest the source labelled the bytes with (Docker-Content-Digest), if it did.</summary>
+    public Digest? Digest { get; }
+
     public Uri? RedirectTo { get; }
 
     public static BlobResponse Redirect(Uri location) => new(null, null, location, null);
 
     /// <param name="owner">Disposed with the response, e.g. the HTTP response the stream belongs to.</param>
-    public static BlobResponse FromStream(Stream content, long? length, IDisposable? owner = null) => new(content, length, null, owner);
+    /// <param name="digest">The digest the source labelled the bytes with, if it did.</param>
+    public static BlobResponse FromStream(Stream content, long? length, IDisposable? owner = null, Digest? digest = null) => new(content, length, null, owner, digest);
 
     public void Dispose()
     {

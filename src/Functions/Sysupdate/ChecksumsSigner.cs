@@ -1,0 +1,101 @@
+using Org.BouncyCastle.Bcpg;
+using Org.BouncyCastle.Bcpg.OpenPgp;
+
+namespace SysextFunctions.Sysupdate;
+
+/// <summary>
+/// Makes OpenPGP detached signatures (RFC 4880 §5.2, signature type 0x00 over the exact bytes) of the SHA256SUMS
+/// we serve, which is what systemd-pull hands to <c>gpg --verify SIG -</c> with the SHA256SUMS on stdin when
+/// sysupdate runs with <c>Verify=yes</c>. Without a key it signs nothing and the signature names stay 404.
+/// </summary>
+public sealed class ChecksumsSigner
+{
+    private readonly PgpPrivateKey? _privateKey;
+    private readonly PublicKeyAlgorithmTag _algorithm;
+
+    private ChecksumsSigner(PgpSecretKey? key, PgpPrivateKey? privateKey)
+    {
+        _privateKey = privateKey;
+        _algorithm = key?.PublicKey.Algorithm ?? default;
+        KeyId = key?.KeyId;
+    }
+
+    /// <summary>A signer with no key: <see cref="Sign"/> returns null.</summary>
+    public static ChecksumsSigner None { get; } = new(null, null);
+
+    public bool IsEnabled => _privateKey is not null;
+
+    /// <summary>The id of the (sub)key that signs, for logs.</summary>
+    public long? KeyId { get; }
+
+    /// <summary>
+    /// Loads an OpenPGP secret key, ASCII-armored or binary (what <c>gpg --export-secret-keys [--armor]</c> writes).
+    /// The signing key is a subkey flagged for signing when there is one, else the primary key.
+    /// </summary>
+    public static ChecksumsSigner Load(byte[] secretKey, string? passphrase)
+    {
+        PgpSecretKeyRingBundle bundle;
+        try
+        {
+            using var decoded = PgpUtilities.GetDecoderStream(new MemoryStream(secretKey));
+            bundle = new PgpSecretKeyRingBundle(decoded);
+        }
+        catch (Exception e) when (e is IOException or PgpException)
+        {
+            throw new InvalidOperationException("Signing key is not an OpenPGP secret key (armored or binary)", e);
+        }
+
+        var key = bundle.GetKeyRings()
+            .SelectMany(ring => ring.GetSecretKeys())
+            .Where(k => k.IsSigningKey && !k.IsPrivateKeyEmpty)
+            .OrderBy(k => IsFlaggedSubkeyForSigning(k) ? 0 : k.IsMasterKey ? 1 : 2)
+            .FirstOrDefault()
+            ?? throw new InvalidOperationException("Signing key holds no secret key that can sign");
+
+        try
+        {
+            return new ChecksumsSigner(key, key.ExtractPrivateKey(passphrase?.ToCharArray() ?? []));
+        }
+        catch (PgpException e)
+        {
+            // Never echo the passphrase: BouncyCastle's message does not, and neither does ours.
+            throw new InvalidOperationException("Signing key cannot be unlocked: wrong or missing Signing:Passphrase", e);
+        }
+    }
+
+    /// <summary>A binary detached signature of <paramref name="content"/>, or null without a key.</summary>
+    public byte[]? Sign(byte[] content)
+    {
+        if (_privateKey is null)
+        {
+            return null;
+        }
+
+        var generator = new PgpSignatureGenerator(_algorithm, HashAlgorithmTag.Sha256);
+        generator.InitSign(PgpSignature.BinaryDocument, _privateKey);
+        generator.Update(content);
+        using var output = new MemoryStream();
+        using (var packets = new BcpgOutputStream(output))
+        {
+            generator.Generate().Encode(packets);
+        }
+
+        return output.ToArray();
+    }
+
+    /// <summary>The same signature ASCII-armored (RFC 4880 §6.2), for the <c>.asc</c> name.</summary>
+    public static byte[] Armor(byte[] signature)
+    {
+        using var output = new MemoryStream();
+        using (var armored = new ArmoredOutputStream(output))
+        {
+            armored.Write(signature);
+        }
+
+        return output.ToArray();
+    }
+
+    private static bool IsFlaggedSubkeyForSigning(PgpSecretKey key) =>
+        !key.IsMasterKey && key.PublicKey.GetSignatures()
+            .Any(s => s.HasSubpackets && (s.GetHashedSubPackets().GetKeyFlags() & PgpKeyFlags.CanSign) != 0);
+}
