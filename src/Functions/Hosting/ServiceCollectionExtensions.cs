@@ -38,7 +38,13 @@ public static class ServiceCollectionExtensions
             var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(RegistryClientName);
             return new RegistryClient(http, options.Url, options.Timeout, sp.GetRequiredService<ILogger<RegistryClient>>());
         });
-        services.AddSingleton<IOciSource>(sp => sp.GetRequiredService<RegistryClient>());
+        services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section))
+            .Validate(o => o.ChecksumsTtl >= TimeSpan.Zero && o.ManifestCacheBytes > 0 && o.ResolveParallelism > 0, "Cache settings must not be negative")
+            .ValidateOnStart();
+        services.AddHybridCache();
+        services.AddSingleton<ManifestCache>();
+        // Every source is wrapped here, once: manifests by digest are cached whatever the source.
+        services.AddSingleton<IOciSource>(sp => new CachingOciSource(sp.GetRequiredService<RegistryClient>(), sp.GetRequiredService<ManifestCache>()));
         services.AddSingleton<UpstreamResolver>();
         services.AddSingleton<SysextCatalogue>();
         services.AddSingleton<SysextHandler>();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry.Content;
@@ -32,6 +33,8 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
             return;
         }
 
+        // Hostings may buffer a response to set its length; a blob must go out as it arrives, in constant memory.
+        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/octet-stream";
         response.ContentLength = file.Size;

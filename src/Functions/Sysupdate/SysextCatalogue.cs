@@ -1,4 +1,10 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SysextFunctions.Hosting;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Remote;
@@ -9,17 +15,32 @@ namespace SysextFunctions.Sysupdate;
 /// The sysupdate view of a repository: which files exist, with which digests. Tags map to files through their
 /// manifests; a tag whose manifest we cannot use is skipped with a logged reason and never breaks the listing.
 /// </summary>
-public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger)
+public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOptions> options, ILogger<SysextCatalogue> logger)
 {
-    /// <summary>How many manifests a cold listing resolves at once.</summary>
-    public const int ResolveParallelism = 8;
+    private static readonly ConditionalWeakTable<IOciSource, string> SourceKeys = [];
+    private static int s_sources;
 
     /// <summary>
     /// The files of a repository and the SHA256SUMS for them. <paramref name="name"/> is the client-facing name
     /// that starts every file name. Throws <see cref="RegistryException"/> (NotFound) for an unknown repository.
+    /// Snapshots live for <see cref="CacheOptions.ChecksumsTtl"/>; concurrent requests for one repository share
+    /// one listing, so a fleet asking at once costs the registry one round of requests.
     /// </summary>
-    public async Task<RepositorySnapshot> SnapshotAsync(Upstream upstream, string name, CancellationToken cancellationToken = default) =>
-        RepositorySnapshot.Create(await ListAsync(upstream, name, cancellationToken).ConfigureAwait(false));
+    public async Task<RepositorySnapshot> SnapshotAsync(Upstream upstream, string name, CancellationToken cancellationToken = default)
+    {
+        var ttl = options.Value.ChecksumsTtl;
+        if (ttl <= TimeSpan.Zero)
+        {
+            return RepositorySnapshot.Create(await ListAsync(upstream, name, cancellationToken).ConfigureAwait(false));
+        }
+
+        return await cache.GetOrCreateAsync(
+            $"snapshot\n{SourceKeys.GetValue(upstream.Source, NextSourceKey)}\n{upstream.Repository}\n{name}",
+            (Catalogue: this, Upstream: upstream, Name: name),
+            static async (state, ct) => RepositorySnapshot.Create(await state.Catalogue.ListAsync(state.Upstream, state.Name, ct).ConfigureAwait(false)),
+            new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>All files of a repository, ordered by name.</summary>
     public async Task<IReadOnlyList<SysextFile>> ListAsync(Upstream upstream, string name, CancellationToken cancellationToken = default)
@@ -28,7 +49,7 @@ public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger)
         var perTag = new IReadOnlyList<SysextFile>[tags.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, tags.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = ResolveParallelism, CancellationToken = cancellationToken },
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(options.Value.ResolveParallelism, 1), CancellationToken = cancellationToken },
             async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         return [.. perTag.SelectMany(files => files).OrderBy(f => f.Name, StringComparer.Ordinal)];
@@ -88,6 +109,9 @@ public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger)
 
         return [new SysextFile(FileNaming.FileName(name, tag, FileNaming.Suffix(layer)), tag, digest, layer.Size)];
     }
+
+    // Sources are long-lived singletons; a number per instance keeps cache keys apart without asking sources for a name.
+    private static string NextSourceKey(IOciSource source) => Interlocked.Increment(ref s_sources).ToString(CultureInfo.InvariantCulture);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipping {Repository}:{Tag}: {Reason}")]
     private static partial void LogTagSkipped(ILogger logger, string repository, string tag, string reason);
