@@ -46,7 +46,7 @@ public sealed class ManifestCache : IDisposable
     public void Dispose() => _cache.Dispose();
 
     // The repository is part of the key: a manifest cached from one repository must not vouch for another.
-    private static string ManifestKey(string scope, string repository, Digest digest) => $"m\n{scope}\n{repository}\n{digest}";
+    private static string ManifestKey(string scope, string repository, Digest digest) => $"m|{scope}|{repository}|{digest}";
 
-    private static string TagKey(string scope, string repository, string tag) => $"t\n{scope}\n{repository}\n{tag}";
+    private static string TagKey(string scope, string repository, string tag) => $"t|{scope}|{repository}|{tag}";
 }

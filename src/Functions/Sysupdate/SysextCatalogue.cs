@@ -35,7 +35,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         }
 
         return await cache.GetOrCreateAsync(
-            $"snapshot\n{SourceKeys.GetValue(upstream.Source, NextSourceKey)}\n{upstream.Repository}\n{name}",
+            $"snapshot|{SourceKeys.GetValue(upstream.Source, NextSourceKey)}|{upstream.Repository}|{name}",
             (Catalogue: this, Upstream: upstream, Name: name),
             static async (state, ct) => RepositorySnapshot.Create(await state.Catalogue.ListAsync(state.Upstream, state.Name, ct).ConfigureAwait(false)),
             new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
