@@ -66,6 +66,15 @@ internal sealed class Child : IAsyncDisposable
         }
     }
 
+    /// <summary>User plus system CPU time so far, in seconds, from /proc (children excluded).</summary>
+    public double CpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        // Fields after the command name, which may contain spaces, start at state (field 3).
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+    }
+
     /// <summary>Resident set size now, in bytes, from /proc.</summary>
     public long RssBytes() => StatusKiB("VmRSS:") * 1024;
 

@@ -39,6 +39,7 @@ namespace SysextFunctions.Bench
             Console.WriteLine();
 
             await using var registry = await Registry.StartAsync();
+            _registry = registry;
             Step($"registry on {registry.Url}; pushing {ColdRounds} repositories of {Tags} tags and a {BlobBytes >> 20} MiB blob");
             for (var round = 1; round <= ColdRounds; round++)
             {
@@ -53,9 +54,21 @@ namespace SysextFunctions.Bench
             using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 1 }) { Timeout = TimeSpan.FromMinutes(10) };
             await WarmUpAsync(http, registry.Url, proxy, refreshing);
 
-            var (baseline, checksums) = await ChecksumsAsync(http, registry.Url, proxy, refreshing);
-            await BlobAsync(registry.Url, proxy, blobDigest);
-            await LoadAsync(proxy, checksums, baseline);
+            // --only blob|checksums|load runs one part, for working on it.
+            var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+            if (only is null or "checksums" or "load")
+            {
+                var (baseline, checksums) = await ChecksumsAsync(http, registry.Url, proxy, refreshing);
+                if (only is null or "load")
+                {
+                    await LoadAsync(proxy, checksums, baseline);
+                }
+            }
+
+            if (only is null or "blob")
+            {
+                await BlobAsync(registry.Url, proxy, blobDigest);
+            }
 
             Console.WriteLine();
             Print();
@@ -63,6 +76,20 @@ namespace SysextFunctions.Bench
         }
 
         private static void Step(string text) => Console.WriteLine($"-- {text}");
+
+        private Registry? _registry;
+
+        /// <summary>Runs <paramref name="phase"/> and prints the CPU seconds each process spent in it: on a shared machine that is what bounds a ratio.</summary>
+        private async Task<T> CpuAsync<T>(string label, Proxy proxy, Func<Task<T>> phase)
+        {
+            var self = System.Diagnostics.Process.GetCurrentProcess();
+            var (r0, p0, b0) = (_registry!.Process.CpuSeconds(), proxy.Process.CpuSeconds(), self.TotalProcessorTime.TotalSeconds);
+            var watch = Stopwatch.StartNew();
+            var result = await phase();
+            self.Refresh();
+            Console.WriteLine($"     cpu {label}: {watch.Elapsed.TotalSeconds:F2} s wall; registry {_registry.Process.CpuSeconds() - r0:F2} s, proxy {proxy.Process.CpuSeconds() - p0:F2} s, bench client {self.TotalProcessorTime.TotalSeconds - b0:F2} s");
+            return result;
+        }
 
         private static async Task<string> PushBigAsync(Registry registry)
         {
@@ -118,22 +145,34 @@ namespace SysextFunctions.Bench
 
             var baseline = new List<double>();
             var cold = new List<double>();
+            var expected = new List<byte[]>();
             byte[] checksums = [];
-            for (var round = 1; round <= ColdRounds; round++)
+            await CpuAsync("seed baseline x3", proxy, async () =>
             {
-                var repository = $"bench/cold{round}";
-                var watch = Stopwatch.StartNew();
-                var expected = await Baseline.ChecksumsAsync(http, registry, repository);
-                baseline.Add(watch.Elapsed.TotalMilliseconds);
-
-                watch.Restart();
-                checksums = await GetAsync(http, new Uri(proxy.Url, $"/{repository}/SHA256SUMS"));
-                cold.Add(watch.Elapsed.TotalMilliseconds);
-                if (!checksums.AsSpan().SequenceEqual(expected))
+                for (var round = 1; round <= ColdRounds; round++)
                 {
-                    throw new InvalidOperationException($"the proxy's SHA256SUMS of {repository} differs from the baseline's");
+                    var watch = Stopwatch.StartNew();
+                    expected.Add(await Baseline.ChecksumsAsync(http, registry, $"bench/cold{round}"));
+                    baseline.Add(watch.Elapsed.TotalMilliseconds);
                 }
-            }
+
+                return 0;
+            });
+            await CpuAsync("proxy cold x3", proxy, async () =>
+            {
+                for (var round = 1; round <= ColdRounds; round++)
+                {
+                    var watch = Stopwatch.StartNew();
+                    checksums = await GetAsync(http, new Uri(proxy.Url, $"/bench/cold{round}/SHA256SUMS"));
+                    cold.Add(watch.Elapsed.TotalMilliseconds);
+                    if (!checksums.AsSpan().SequenceEqual(expected[round - 1]))
+                    {
+                        throw new InvalidOperationException($"the proxy's SHA256SUMS of bench/cold{round} differs from the baseline's");
+                    }
+                }
+
+                return 0;
+            });
 
             var baselineMs = Median(baseline);
             var coldMs = Median(cold);
@@ -142,12 +181,17 @@ namespace SysextFunctions.Bench
             Step("    refresh after the TTL: tags list + one HEAD per tag, manifests from the cache (informational)");
             await GetAsync(http, new Uri(refreshing.Url, "/bench/cold1/SHA256SUMS"));
             var refresh = new List<double>();
-            for (var i = 0; i < 5; i++)
+            await CpuAsync("proxy refresh x5", refreshing, async () =>
             {
-                var watch = Stopwatch.StartNew();
-                await GetAsync(http, new Uri(refreshing.Url, "/bench/cold1/SHA256SUMS"));
-                refresh.Add(watch.Elapsed.TotalMilliseconds);
-            }
+                for (var i = 0; i < 5; i++)
+                {
+                    var watch = Stopwatch.StartNew();
+                    await GetAsync(http, new Uri(refreshing.Url, "/bench/cold1/SHA256SUMS"));
+                    refresh.Add(watch.Elapsed.TotalMilliseconds);
+                }
+
+                return 0;
+            });
 
             var refreshMs = Median(refresh);
             Add("1b", $"SHA256SUMS after the TTL, {Tags} tags", $"{refreshMs:F1} ms", $"{baselineMs:F1} ms (seed)", baselineMs / refreshMs, null);
@@ -174,7 +218,7 @@ namespace SysextFunctions.Bench
             long growth = 0;
             for (var round = 0; round < 3; round++)
             {
-                direct.Add(await DownloadAsync(new Uri(registry, $"/v2/bench/big/blobs/{digest}")));
+                direct.Add(await CpuAsync("direct blob", proxy, () => DownloadAsync(new Uri(registry, $"/v2/bench/big/blobs/{digest}"))));
 
                 var before = proxy.Process.RssBytes();
                 var peak = before;
@@ -187,7 +231,7 @@ namespace SysextFunctions.Bench
                         await Task.Delay(5, CancellationToken.None);
                     }
                 });
-                proxied.Add(await DownloadAsync(new Uri(proxy.Url, "/bench/big/big-v1.raw")));
+                proxied.Add(await CpuAsync("proxied blob", proxy, () => DownloadAsync(new Uri(proxy.Url, "/bench/big/big-v1.raw"))));
                 await stop.CancelAsync();
                 await sampler;
                 growth = Math.Max(growth, peak - before);

@@ -18,6 +18,8 @@ internal sealed class Registry : IAsyncDisposable
 
     public Uri Url { get; private set; } = null!;
 
+    public Child Process => _process!;
+
     public static async Task<Registry> StartAsync()
     {
         if (!File.Exists(Binary))
@@ -28,6 +30,8 @@ internal sealed class Registry : IAsyncDisposable
         var registry = new Registry();
         var port = FreePort.Next();
         registry.Url = new Uri($"http://127.0.0.1:{port}");
+        // Debian's packaged config (/etc/docker/registry/config.yml) with a private port and storage; its
+        // in-memory blob descriptor cache included, as a registry is run.
         var config = registry._storage.Combine("config.yml");
         await File.WriteAllTextAsync(config, $"""
             version: 0.1
@@ -36,6 +40,8 @@ internal sealed class Registry : IAsyncDisposable
               accesslog:
                 disabled: true
             storage:
+              cache:
+                blobdescriptor: inmemory
               filesystem:
                 rootdirectory: {registry._storage.Combine("data")}
             http:

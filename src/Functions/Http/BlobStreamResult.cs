@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -11,13 +10,15 @@ using SysextFunctions.Sysupdate;
 namespace SysextFunctions.Http;
 
 /// <summary>
-/// Streams a blob from the registry to the client with a pooled buffer, hashing and counting as it goes. The
-/// Content-Length is the size the manifest promised; if the registry sends other bytes or fewer, the connection
-/// is aborted so that the client can never take a wrong file for a complete one.
+/// Streams a blob from the registry to the client through the server's pooled output buffers, hashing and
+/// counting as it goes. The Content-Length is the size the manifest promised; if the registry sends other bytes
+/// or fewer, the connection is aborted so that the client can never take a wrong file for a complete one.
 /// </summary>
 public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob) : IResult
 {
-    private const int BufferSize = 128 * 1024;
+    // Large chunks mean few syscalls and flushes on both sockets; the server's pipe rents them from a pool.
+    private const int ChunkSize = 1024 * 1024;
+    private const int FillBytes = 256 * 1024;
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -41,22 +42,44 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
         response.Headers.ETag = $"\"{file.Digest}\"";
 
         var source = owned.Content!;
+        var writer = response.BodyWriter;
+        // Headers first: from then on the writer hands out the transport's own buffers.
+        await response.StartAsync(cancellationToken).ConfigureAwait(false);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long copied = 0;
         try
         {
-            int read;
-            while ((read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
+            while (copied < file.Size)
             {
-                copied += read;
-                if (copied > file.Size)
+                // Read straight into the server's output buffer (pooled: no copy of ours, no allocation per
+                // chunk), and fill it well so that each flush is one large send.
+                var memory = writer.GetMemory(ChunkSize);
+                var read = await source.ReadAtLeastAsync(memory, Math.Min(memory.Length, FillBytes), throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
                 {
                     break;
                 }
 
-                hash.AppendData(buffer, 0, read);
-                await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                if (copied + read > file.Size)
+                {
+                    // More bytes than the manifest promised: never send them; the size check below aborts.
+                    copied += read;
+                    break;
+                }
+
+                copied += read;
+                hash.AppendData(memory.Span[..read]);
+                writer.Advance(read);
+                // The last chunk stays unsent until the digest is checked: a bad blob then never reaches the
+                // client complete, whatever the timing of the reset.
+                if (copied < file.Size)
+                {
+                    var flushed = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    if (flushed.IsCanceled || flushed.IsCompleted)
+                    {
+                        return;
+                    }
+                }
             }
         }
         catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
@@ -64,10 +87,6 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
             LogMismatch(logger, file.Name, file.Digest.ToString(), $"registry connection broke after {copied} bytes");
             httpContext.Abort();
             return;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         if (cancellationToken.IsCancellationRequested)
@@ -82,7 +101,11 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob)
             // Resetting the connection is the only signal a client cannot mistake for a complete response.
             LogMismatch(logger, file.Name, file.Digest.ToString(), copied != file.Size ? $"got {copied} of {file.Size} bytes" : "content does not match its digest");
             httpContext.Abort();
+            return;
         }
+
+        // Verified: now the held-back last chunk may go. The server would not send it by itself.
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Aborted delivery of {File} ({Digest}): {Reason}")]
