@@ -54,20 +54,17 @@ namespace SysextFunctions.Bench
             using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 1 }) { Timeout = TimeSpan.FromMinutes(10) };
             await WarmUpAsync(http, registry.Url, proxy, refreshing);
 
-            // --only blob|checksums|load runs one part, for working on it.
+            // --only checksums|blob|load runs one part, for working on it.
             var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
-            if (only is null or "checksums" or "load")
-            {
-                var (baseline, checksums) = await ChecksumsAsync(http, registry.Url, proxy, refreshing);
-                if (only is null or "load")
-                {
-                    await LoadAsync(proxy, checksums, baseline);
-                }
-            }
-
+            var checksums = only is null or "checksums" or "load" ? await ChecksumsAsync(http, registry.Url, proxy, refreshing) : null;
             if (only is null or "blob")
             {
                 await BlobAsync(registry.Url, proxy, blobDigest);
+            }
+
+            if (checksums is not null && only is null or "load")
+            {
+                await LoadAsync(proxy, checksums!);
             }
 
             Console.WriteLine();
@@ -134,7 +131,7 @@ namespace SysextFunctions.Bench
             return await response.Content.ReadAsByteArrayAsync();
         }
 
-        private async Task<(double BaselineMs, byte[] Checksums)> ChecksumsAsync(HttpClient http, Uri registry, Proxy proxy, Proxy refreshing)
+        private async Task<byte[]> ChecksumsAsync(HttpClient http, Uri registry, Proxy proxy, Proxy refreshing)
         {
             Step($"(1) cold SHA256SUMS, {Tags} tags: the seed's algorithm (sequential manifest GETs) vs the proxy, {ColdRounds} repositories each");
             // One baseline pass first, so that the registry's page cache is equally warm for both sides.
@@ -196,6 +193,8 @@ namespace SysextFunctions.Bench
             var refreshMs = Median(refresh);
             Add("1b", $"SHA256SUMS after the TTL, {Tags} tags", $"{refreshMs:F1} ms", $"{baselineMs:F1} ms (seed)", baselineMs / refreshMs, null);
 
+            await RemoteColdAsync(registry);
+
             Step("(2) warm SHA256SUMS latency (sequential, one keep-alive connection) vs the cold baseline");
             var uri = new Uri(proxy.Url, "/bench/cold1/SHA256SUMS");
             const int warmRequests = 2000;
@@ -207,7 +206,31 @@ namespace SysextFunctions.Bench
 
             var warmMs = total.Elapsed.TotalMilliseconds / warmRequests;
             Add("2", "warm SHA256SUMS latency", $"{warmMs * 1000:F0} µs", $"{baselineMs:F1} ms (seed, cold)", baselineMs / warmMs, 100);
-            return (baselineMs, checksums);
+            return checksums;
+        }
+
+        /// <summary>(1) again with 2 ms added to every registry round trip, as for a registry on another machine.</summary>
+        private async Task RemoteColdAsync(Uri registry)
+        {
+            var delay = TimeSpan.FromMilliseconds(2);
+            Step($"    the same with {delay.TotalMilliseconds} ms added to each registry round trip (a registry across a network; informational)");
+            await using var remote = await Latency.StartAsync(registry, delay);
+            await using var proxy = await Proxy.StartAsync(remote.Url, ttl: "00:10:00");
+            using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 1 });
+            await Baseline.ChecksumsAsync(http, remote.Url, "bench/warmup");
+            await GetAsync(http, new Uri(proxy.Url, "/bench/warmup/SHA256SUMS"));
+            var watch = Stopwatch.StartNew();
+            var expected = await Baseline.ChecksumsAsync(http, remote.Url, "bench/cold2");
+            var baselineMs = watch.Elapsed.TotalMilliseconds;
+            watch.Restart();
+            var body = await GetAsync(http, new Uri(proxy.Url, "/bench/cold2/SHA256SUMS"));
+            var coldMs = watch.Elapsed.TotalMilliseconds;
+            if (!body.AsSpan().SequenceEqual(expected))
+            {
+                throw new InvalidOperationException("the proxy's SHA256SUMS differs from the baseline's");
+            }
+
+            Add("1c", $"cold SHA256SUMS, {Tags} tags, +{delay.TotalMilliseconds} ms RTT", $"{coldMs:F1} ms", $"{baselineMs:F1} ms (seed)", baselineMs / coldMs, null);
         }
 
         private async Task BlobAsync(Uri registry, Proxy proxy, string digest)
@@ -267,7 +290,7 @@ namespace SysextFunctions.Bench
             return BlobBytes / (1024.0 * 1024) / watch.Elapsed.TotalSeconds;
         }
 
-        private async Task LoadAsync(Proxy proxy, byte[] checksums, double baselineMs)
+        private async Task LoadAsync(Proxy proxy, byte[] checksums)
         {
             await using var nginx = await Nginx.StartAsync("bench/cold1/SHA256SUMS", checksums);
             var tool = Load.Tool;
@@ -282,7 +305,6 @@ namespace SysextFunctions.Bench
 
             var (proxyRps, nginxRps) = (Median(proxyRates), Median(nginxRates));
             Add("4", $"warm SHA256SUMS, {Clients} clients", $"{proxyRps:F0} req/s", $"{nginxRps:F0} req/s (nginx)", proxyRps / nginxRps, 0.5);
-            _ = baselineMs;
         }
 
         private void Add(string id, string what, string proxy, string reference, double ratio, double? target) =>
