@@ -14,7 +14,8 @@ using SysextFunctions.Bench;
 if (args.Contains("--micro"))
 {
     var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance));
-    BenchmarkSwitcher.FromTypes([typeof(HotPaths)]).Run([.. args.Where(a => a != "--micro")], config);
+    string[] rest = [.. args.Where(a => a != "--micro")];
+    BenchmarkSwitcher.FromTypes([typeof(HotPaths)]).Run(rest.Length > 0 ? rest : ["--filter", "*"], config);
     return 0;
 }
 
