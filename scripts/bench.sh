@@ -30,5 +30,5 @@ if ((${#missing[@]})); then
 fi
 
 # Release build of the proxy and the bench (the bench starts the proxy from src/Functions/bin/Release).
-dotnet build bench/Bench.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
+dotnet build bench/Bench.csproj -c Release -nologo -v quiet -clp:"ErrorsOnly;NoSummary"
 exec dotnet bench/bin/Release/net10.0/SysextFunctions.Bench.dll "$@"

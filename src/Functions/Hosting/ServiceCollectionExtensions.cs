@@ -28,7 +28,12 @@ public static class ServiceCollectionExtensions
                 // Redirects are followed by RegistryClient itself: it passes them on or drops credentials.
                 AllowAutoRedirect = false,
                 AutomaticDecompression = DecompressionMethods.None,
+                // Keep-alive connections are pooled and reused by every listing; renewed now and then for DNS.
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                // Not capped per server (MaxConnectionsPerServer): a streamed blob holds its connection for the
+                // whole download, and a cap would queue listings behind downloads. Listings bound themselves
+                // (Cache:ResolveParallelism). Over HTTP/2, more connections once a server's stream limit is hit.
+                EnableMultipleHttp2Connections = true,
                 ConnectTimeout = TimeSpan.FromSeconds(10),
             });
 
