@@ -44,7 +44,7 @@ public static class ServiceCollectionExtensions
             return new RegistryClient(http, options.Url, options.Timeout, sp.GetRequiredService<ILogger<RegistryClient>>());
         });
         services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section))
-            .Validate(o => o.ChecksumsTtl >= TimeSpan.Zero && o.ManifestCacheBytes > 0 && o.ResolveParallelism > 0, "Cache settings must not be negative")
+            .Validate(o => o.ChecksumsTtl >= TimeSpan.Zero && o.ManifestCacheBytes > 0 && o.ResolveParallelism > 0, "Cache:ChecksumsTtl must not be negative; Cache:ManifestCacheBytes and Cache:ResolveParallelism must be positive")
             .ValidateOnStart();
         services.AddHybridCache();
         services.AddSingleton<ManifestCache>();

@@ -18,8 +18,6 @@ public sealed class CachingOciSource(IOciSource inner, ManifestCache cache) : IO
     // Two sources may hold repositories of the same name with different content; each gets its own key space.
     private readonly string _scope = Interlocked.Increment(ref s_instances).ToString(CultureInfo.InvariantCulture);
 
-    public IOciSource Inner => inner;
-
     public Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken = default) =>
         inner.ListTagsAsync(repository, cancellationToken);
 
