@@ -46,7 +46,8 @@ public static class ServiceCollectionExtensions
         services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section))
             .Validate(o => o.ChecksumsTtl >= TimeSpan.Zero && o.ManifestCacheBytes > 0 && o.ResolveParallelism > 0, "Cache:ChecksumsTtl must not be negative; Cache:ManifestCacheBytes and Cache:ResolveParallelism must be positive")
             .ValidateOnStart();
-        services.AddHybridCache();
+        // Keys hold a repository path (up to the 1 KiB a request path may have), values a whole SHA256SUMS.
+        services.AddHybridCache(o => (o.MaximumKeyLength, o.MaximumPayloadBytes) = (4096, 64 * 1024 * 1024));
         services.AddSingleton<ManifestCache>();
         // Every source is wrapped here, once: manifests by digest are cached whatever the source.
         services.AddSingleton<IOciSource>(sp => new CachingOciSource(sp.GetRequiredService<RegistryClient>(), sp.GetRequiredService<ManifestCache>()));
