@@ -113,6 +113,25 @@ public class ProxyTests(RegistryServer registry)
     }
 
     [Fact]
+    public async Task File_BlobCorruptedInRegistry_NeverDeliveredComplete()
+    {
+        var content = Payloads.Random(2 * 1024 * 1024 + 5, 7);
+        var pushed = await _pusher.PushOrasArtifactAsync("proxy/corrupt", "v1", "corrupt.raw", content);
+        // Same length, other bytes: only the digest can tell, and only after the last byte.
+        var hex = pushed.LayerDigest["sha256:".Length..];
+        var stored = Path.Combine(registry.StorageDirectory, "data", "docker", "registry", "v2", "blobs", "sha256", hex[..2], hex, "data");
+        var corrupted = (byte[])content.Clone();
+        corrupted[^1] ^= 0xff;
+        await File.WriteAllBytesAsync(stored, corrupted);
+        await using var proxy = await ProxyServer.StartAsync(registry.Url, new Dictionary<string, string?> { ["Proxy:BlobDelivery"] = "stream" });
+        using var client = proxy.CreateClient();
+
+        var e = await Record.ExceptionAsync(() => client.GetByteArrayAsync("/proxy/corrupt/corrupt-v1.raw"));
+
+        Assert.True(e is HttpRequestException or IOException, $"expected a broken transfer, got {e?.GetType().Name ?? "the whole body"}");
+    }
+
+    [Fact]
     public async Task File_RedirectMode_Is307ToRegistryBlob()
     {
         var pushed = await _pusher.PushOrasArtifactAsync("proxy/redirect", "v1", "redirect.raw", [5, 6]);

@@ -30,22 +30,29 @@ public static class ServiceCollectionExtensions
         {
             if (upstream.Layout is { } layout)
             {
-                services.AddKeyedSingleton<IOciSource>(upstream.Id, (sp, _) => new OciLayoutSource(layout, sp.GetRequiredService<ILogger<OciLayoutSource>>()));
+                services.AddKeyedSingleton<IOciSource>(upstream.Id, (sp, _) => Cached(sp, new OciLayoutSource(layout, sp.GetRequiredService<ILogger<OciLayoutSource>>())));
                 continue;
             }
 
             services.AddKeyedSingleton(upstream.Id, (_, _) => upstream.CreateCredentials());
             services.AddKeyedSingleton(upstream.Id, (sp, _) => new TokenCache(sp.GetRequiredService<TimeProvider>()));
             AddUpstreamHttpClient(services, upstream);
-            services.AddKeyedSingleton<IOciSource>(upstream.Id, (sp, _) => new RegistryClient(
+            services.AddKeyedSingleton<IOciSource>(upstream.Id, (sp, _) => Cached(sp, new RegistryClient(
                 sp.GetRequiredService<IHttpClientFactory>().CreateClient(upstream.ClientName),
                 upstream.Url!,
                 upstream.Timeout,
                 sp.GetRequiredService<ILogger<RegistryClient>>())
             {
                 Authenticated = upstream.Credential != RegistryCredentialKind.None,
-            });
+            }));
         }
+
+        services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section))
+            .Validate(o => o.ChecksumsTtl >= TimeSpan.Zero && o.ManifestCacheBytes > 0 && o.ResolveParallelism > 0, "Cache:ChecksumsTtl must not be negative; Cache:ManifestCacheBytes and Cache:ResolveParallelism must be positive")
+            .ValidateOnStart();
+        // Keys hold a repository path (up to the 1 KiB a request path may have), values a whole SHA256SUMS.
+        services.AddHybridCache(o => (o.MaximumKeyLength, o.MaximumPayloadBytes) = (4096, 64 * 1024 * 1024));
+        services.AddSingleton<ManifestCache>();
 
         services.AddSingleton(sp => sp.GetRequiredKeyedService<IOciSource>(UpstreamRegistry.DefaultId));
         services.AddSingleton(sp => new UpstreamResolver(settings.Mappings, id => sp.GetRequiredKeyedService<IOciSource>(id)));
@@ -57,6 +64,10 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<SysextHandler>();
         return services;
     }
+
+    /// <summary>Every source is wrapped here, once: manifests by digest are cached whatever the source.</summary>
+    private static CachingOciSource Cached(IServiceProvider services, IOciSource source) =>
+        new(source, services.GetRequiredService<ManifestCache>());
 
     /// <summary>
     /// The one place an upstream registry's HTTP pipeline is built: resilience outermost (so a retried attempt
@@ -70,7 +81,12 @@ public static class ServiceCollectionExtensions
                 // Redirects are followed by RegistryClient itself: it passes them on or drops credentials.
                 AllowAutoRedirect = false,
                 AutomaticDecompression = DecompressionMethods.None,
+                // Keep-alive connections are pooled and reused by every listing; renewed now and then for DNS.
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                // Not capped per server (MaxConnectionsPerServer): a streamed blob holds its connection for the
+                // whole download, and a cap would queue listings behind downloads. Listings bound themselves
+                // (Cache:ResolveParallelism). Over HTTP/2, more connections once a server's stream limit is hit.
+                EnableMultipleHttp2Connections = true,
                 ConnectTimeout = TimeSpan.FromSeconds(10),
             })
             .AddRegistryResilience()

@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,13 +12,15 @@ using SysextFunctions.Sysupdate;
 namespace SysextFunctions.Http;
 
 /// <summary>
-/// Streams a blob from the registry to the client with a pooled buffer, hashing and counting as it goes. The
-/// Content-Length is the size the manifest promised; if the registry sends other bytes or fewer, the connection
-/// is aborted so that the client can never take a wrong file for a complete one.
+/// Streams a blob from the registry to the client through the server's pooled output buffers, hashing and
+/// counting as it goes. The Content-Length is the size the manifest promised; if the registry sends other bytes
+/// or fewer, the connection is aborted so that the client can never take a wrong file for a complete one.
 /// </summary>
 public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob, string repository) : IResult
 {
-    private const int BufferSize = 128 * 1024;
+    // Large chunks mean few syscalls and flushes on both sockets; the server's pipe rents them from a pool.
+    private const int ChunkSize = 1024 * 1024;
+    private const int FillBytes = 256 * 1024;
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -44,51 +46,64 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
             return;
         }
 
+        // Hostings may buffer a response to set its length; a blob must go out as it arrives, in constant memory.
+        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/octet-stream";
         response.ContentLength = file.Size;
         response.Headers.ETag = $"\"{file.Digest}\"";
 
         var source = owned.Content!;
+        var writer = response.BodyWriter;
+        // Headers first: from then on the writer hands out the transport's own buffers.
+        await response.StartAsync(cancellationToken).ConfigureAwait(false);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         long copied = 0;
         long sent = 0;
         string? failure = null;
         try
         {
-            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            int read;
-            while (copied < file.Size && (read = await ReadAsync(source, buffer, idle, idleLimit).ConfigureAwait(false)) > 0)
+            while (copied < file.Size)
             {
-                copied += read;
-                if (copied > file.Size)
+                // Read straight into the server's output buffer (pooled: no copy of ours, no allocation per
+                // chunk), and fill it well so that each flush is one large send.
+                var memory = writer.GetMemory(ChunkSize);
+                idle.CancelAfter(idleLimit);
+                var read = await source.ReadAtLeastAsync(memory, Math.Min(memory.Length, FillBytes), throwOnEndOfStream: false, idle.Token).ConfigureAwait(false);
+                // Stop the countdown while we write: a slow client is not the registry's silence.
+                idle.CancelAfter(Timeout.InfiniteTimeSpan);
+                if (read == 0)
                 {
+                    break;
+                }
+
+                if (copied + read > file.Size)
+                {
+                    // More bytes than the manifest promised: never send them.
                     failure = $"got more than the {file.Size} bytes promised";
                     break;
                 }
 
-                hash.AppendData(buffer, 0, read);
-                // The bytes that complete the file are held back until the digest checks out: once the client
-                // has Content-Length bytes, a reset after them could no longer tell it the file is wrong.
-                if (copied == file.Size && !Matches(hash, file.Digest))
+                copied += read;
+                hash.AppendData(memory.Span[..read]);
+                writer.Advance(read);
+                // The last chunk stays unsent until the digest is checked: once the client has Content-Length
+                // bytes, a reset after them could no longer tell it the file is wrong.
+                if (copied < file.Size)
                 {
-                    failure = "content does not match its digest";
-                    break;
+                    var flushed = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    sent = copied;
+                    if (flushed.IsCanceled || flushed.IsCompleted)
+                    {
+                        return;
+                    }
                 }
-
-                await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                sent += read;
             }
 
-            if (failure is null && copied < file.Size)
-            {
-                failure = $"got {copied} of {file.Size} bytes";
-            }
-            else if (failure is null && file.Size == 0 && !Matches(hash, file.Digest))
-            {
-                failure = "content does not match its digest";
-            }
+            failure ??= copied < file.Size ? $"got {copied} of {file.Size} bytes"
+                : !Matches(hash, file.Digest) ? "content does not match its digest"
+                : null;
         }
         catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
         {
@@ -100,26 +115,26 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             Telemetry.Streamed(repository, sent);
         }
 
-        if (failure is not null && !cancellationToken.IsCancellationRequested)
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (failure is not null)
         {
             // Resetting the connection before Content-Length bytes is the only signal a client cannot mistake for
             // a complete response.
             LogMismatch(logger, file.Name, file.Digest.ToString(), failure);
             httpContext.Abort();
+            return;
         }
-    }
 
-    private static async ValueTask<int> ReadAsync(Stream source, byte[] buffer, CancellationTokenSource idle, TimeSpan idleLimit)
-    {
-        idle.CancelAfter(idleLimit);
-        var read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), idle.Token).ConfigureAwait(false);
-        // Stop the countdown while we write: a slow client is not the registry's silence.
-        idle.CancelAfter(Timeout.InfiniteTimeSpan);
-        return read;
+        // Verified: now the held-back last chunk may go. The server would not send it by itself.
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        Telemetry.Streamed(repository, file.Size - sent);
     }
 
     private static bool Matches(IncrementalHash hash, Digest expected)

@@ -1,11 +1,16 @@
+using System.ComponentModel;
+
 namespace SysextFunctions.Sysupdate;
 
 /// <summary>
 /// What one listing of a repository produced: its files and the exact SHA256SUMS bytes served for them, with
 /// their ETag and detached signature. Everything served about a listing (the list, its ETag, its signature) comes
-/// from one snapshot, so whatever keeps snapshots can never pair a list with another list's signature.
+/// from one snapshot, so whatever keeps snapshots can never pair a list with another list's signature. Never
+/// changed once made: that is what lets HybridCache hand out the same instance to every request instead of a copy
+/// (<see cref="ImmutableObjectAttribute"/>).
 /// </summary>
 /// <param name="Signature">The binary OpenPGP detached signature of <paramref name="Checksums"/>, or null when nothing is signed.</param>
+[ImmutableObject(true)]
 public sealed record RepositorySnapshot(IReadOnlyList<SysextFile> Files, byte[] Checksums, string ETag, byte[]? Signature = null)
 {
     public static RepositorySnapshot Create(IReadOnlyList<SysextFile> files, ChecksumsSigner? signer = null)

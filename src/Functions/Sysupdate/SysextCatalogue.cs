@@ -1,4 +1,10 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SysextFunctions.Hosting;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Remote;
@@ -9,18 +15,32 @@ namespace SysextFunctions.Sysupdate;
 /// The sysupdate view of a repository: which files exist, with which digests. Tags map to files through their
 /// manifests; a tag whose manifest we cannot use is skipped with a logged reason and never breaks the listing.
 /// </summary>
-public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null)
+public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOptions> options, ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null)
 {
-    /// <summary>How many manifests a cold listing resolves at once.</summary>
-    public const int ResolveParallelism = 8;
+    private static readonly ConditionalWeakTable<IOciSource, string> SourceKeys = [];
+    private static int s_sources;
 
     /// <summary>
-    /// The files of a repository and the SHA256SUMS for them, signed when a key is configured, in one snapshot.
-    /// <paramref name="name"/> is the client-facing name that starts every file name. Throws
-    /// <see cref="RegistryException"/> (NotFound) for an unknown repository.
+    /// The files of a repository and the SHA256SUMS for them, signed when a key is configured, in one snapshot. <paramref name="name"/> is the client-facing name
+    /// that starts every file name. Throws <see cref="RegistryException"/> (NotFound) for an unknown repository.
+    /// Snapshots live for <see cref="CacheOptions.ChecksumsTtl"/>; concurrent requests for one repository share
+    /// one listing, so a fleet asking at once costs the registry one round of requests.
     /// </summary>
-    public async Task<RepositorySnapshot> SnapshotAsync(Upstream upstream, string name, CancellationToken cancellationToken = default) =>
-        RepositorySnapshot.Create(await ListAsync(upstream, name, cancellationToken).ConfigureAwait(false), signer);
+    public async Task<RepositorySnapshot> SnapshotAsync(Upstream upstream, string name, CancellationToken cancellationToken = default)
+    {
+        var ttl = options.Value.ChecksumsTtl;
+        if (ttl <= TimeSpan.Zero)
+        {
+            return RepositorySnapshot.Create(await ListAsync(upstream, name, cancellationToken).ConfigureAwait(false), signer);
+        }
+
+        return await cache.GetOrCreateAsync(
+            $"snapshot|{SourceKeys.GetValue(upstream.Source, NextSourceKey)}|{upstream.Repository}|{name}",
+            (Catalogue: this, Upstream: upstream, Name: name, Signer: signer),
+            static async (state, ct) => RepositorySnapshot.Create(await state.Catalogue.ListAsync(state.Upstream, state.Name, ct).ConfigureAwait(false), state.Signer),
+            new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>All files of a repository, ordered by name.</summary>
     public async Task<IReadOnlyList<SysextFile>> ListAsync(Upstream upstream, string name, CancellationToken cancellationToken = default)
@@ -29,7 +49,7 @@ public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger, Che
         var perTag = new IReadOnlyList<SysextFile>[tags.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, tags.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = ResolveParallelism, CancellationToken = cancellationToken },
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(options.Value.ResolveParallelism, 1), CancellationToken = cancellationToken },
             async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], probing: false, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         // Tag "v1-x86-64" and an index "v1" with an amd64 entry both make name-v1-x86-64.raw: the single manifest
@@ -165,6 +185,9 @@ public sealed partial class SysextCatalogue(ILogger<SysextCatalogue> logger, Che
 
         return (layer, digest);
     }
+
+    // Sources are long-lived singletons; a number per instance keeps cache keys apart without asking sources for a name.
+    private static string NextSourceKey(IOciSource source) => Interlocked.Increment(ref s_sources).ToString(CultureInfo.InvariantCulture);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipping {Repository}:{Tag}: {Reason}")]
     private static partial void LogTagSkipped(ILogger logger, string repository, string tag, string reason);

@@ -1,0 +1,19 @@
+namespace SysextFunctions.Hosting;
+
+/// <summary>The <c>Cache</c> configuration section: how long listings live and how much is kept.</summary>
+public sealed class CacheOptions
+{
+    public const string Section = "Cache";
+
+    /// <summary>
+    /// How long a repository's SHA256SUMS (its tag list and every tag's digest) is served before it is listed
+    /// again. A pushed or re-pushed tag shows up at most this late; zero lists on every request.
+    /// </summary>
+    public TimeSpan ChecksumsTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many bytes of manifests are kept. Manifests are addressed by digest, so they never go stale.</summary>
+    public long ManifestCacheBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How many tags one listing resolves at once.</summary>
+    public int ResolveParallelism { get; set; } = 16;
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+using SysextFunctions.Registry;
+using SysextFunctions.Registry.Content;
+using SysextFunctions.Registry.Remote;
+
+namespace SysextFunctions.Sysupdate;
+
+/// <summary>
+/// Any <see cref="IOciSource"/> with manifests cached by digest. A tag seen before is settled with a HEAD (the
+/// registry's <c>Docker-Content-Digest</c>), and its manifest comes from the cache while the digest is unchanged;
+/// a tag never seen is fetched with one GET, which says its digest too. Tag lists and blobs pass through: the
+/// listing is cached as a whole, with its time to live, by <see cref="SysextCatalogue"/>.
+/// </summary>
+public sealed class CachingOciSource(IOciSource inner, ManifestCache cache) : IOciSource
+{
+    private static int s_instances;
+
+    // Two sources may hold repositories of the same name with different content; each gets its own key space.
+    private readonly string _scope = Interlocked.Increment(ref s_instances).ToString(CultureInfo.InvariantCulture);
+
+    public Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken = default) =>
+        inner.ListTagsAsync(repository, cancellationToken);
+
+    public async Task<ManifestResponse> GetManifestAsync(string repository, string reference, CancellationToken cancellationToken = default)
+    {
+        if (Digest.TryParse(reference, out var digest))
+        {
+            return cache.Manifest(_scope, repository, digest) ?? Remember(repository, null, await inner.GetManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false));
+        }
+
+        // A HEAD is only cheaper when it saves the GET, which it can only do for a tag whose manifest we may hold.
+        if (cache.LastSeen(_scope, repository, reference) is not null
+            && await inner.ResolveAsync(repository, reference, cancellationToken).ConfigureAwait(false) is { } resolved)
+        {
+            // By digest, not by tag: the tag may move between the HEAD and the GET.
+            return cache.Manifest(_scope, repository, resolved)
+                ?? Remember(repository, reference, await inner.GetManifestAsync(repository, resolved.ToString(), cancellationToken).ConfigureAwait(false));
+        }
+
+        return Remember(repository, reference, await inner.GetManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false));
+    }
+
+    public Task<Digest?> ResolveAsync(string repository, string tag, CancellationToken cancellationToken = default) =>
+        inner.ResolveAsync(repository, tag, cancellationToken);
+
+    public Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, CancellationToken cancellationToken = default) =>
+        inner.GetBlobAsync(repository, digest, followRedirects, cancellationToken);
+
+    public Uri? BlobUri(string repository, Digest digest) => inner.BlobUri(repository, digest);
+
+    private ManifestResponse Remember(string repository, string? tag, ManifestResponse manifest)
+    {
+        cache.Add(_scope, repository, tag, manifest);
+        return manifest;
+    }
+}
