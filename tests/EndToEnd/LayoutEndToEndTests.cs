@@ -11,7 +11,7 @@ public class LayoutEndToEndTests
     public async Task Layout_Update_InstallsNewestAndMultiArch(string delivery)
     {
         using var dir = new TempDirectory();
-        var layouts = Directory.CreateDirectory(dir.Combine("layouts")).FullName;
+        var layouts = dir.CreateDirectory("layouts");
         var images = new Dictionary<string, byte[]>();
         var kubernetes = new OciLayoutWriter(Path.Combine(layouts, "kubernetes"));
         foreach (var (version, seed) in new[] { ("v1.27.7", 7), ("v1.27.8", 8) })
@@ -33,13 +33,11 @@ public class LayoutEndToEndTests
             ["Registry:Layout"] = layouts,
             ["Proxy:BlobDelivery"] = delivery,
         });
-        var kubernetesTarget = Directory.CreateDirectory(dir.Combine("opt", "extensions", "kubernetes")).FullName;
-        var toolTarget = Directory.CreateDirectory(dir.Combine("opt", "extensions", "tool")).FullName;
-        var definitions = Directory.CreateDirectory(dir.Combine("definitions")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(definitions, "50-kubernetes.conf"), Transfer(proxy.Url, "kubernetes", "kubernetes", kubernetesTarget));
+        var kubernetesTarget = dir.CreateDirectory("opt", "extensions", "kubernetes");
+        var toolTarget = dir.CreateDirectory("opt", "extensions", "tool");
+        var definitions = await ArchTransfer(proxy.Url, "kubernetes", "kubernetes", kubernetesTarget).WriteAsync(dir);
         using var toolDir = new TempDirectory();
-        var toolDefinitions = Directory.CreateDirectory(toolDir.Combine("definitions")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(toolDefinitions, "50-tool.conf"), Transfer(proxy.Url, "tools/tool", "tool", toolTarget));
+        var toolDefinitions = await ArchTransfer(proxy.Url, "tools/tool", "tool", toolTarget).WriteAsync(toolDir);
 
         var listed = await SysupdateTool.ListAsync(definitions);
         var update = await SysupdateTool.RunAsync(definitions, "update");
@@ -53,19 +51,7 @@ public class LayoutEndToEndTests
         Assert.Equal(images["tool-amd64"], await File.ReadAllBytesAsync(Path.Combine(toolTarget, "tool-v3-x86-64.raw")));
     }
 
-    private static string Transfer(Uri proxy, string repository, string name, string target) => $"""
-        [Transfer]
-        Verify=false
-
-        [Source]
-        Type=url-file
-        Path={proxy}{repository}
-        MatchPattern={name}-@v-%a.raw
-
-        [Target]
-        InstancesMax=2
-        Type=regular-file
-        Path={target}
-        MatchPattern={name}-@v-%a.raw
-        """;
+    private static Transfer ArchTransfer(Uri proxy, string repository, string name, string target) => new(name,
+        TransferResource.UrlFile(proxy, repository, $"{name}-@v-%a.raw"),
+        TransferResource.RegularFile(target, $"{name}-@v-%a.raw"));
 }

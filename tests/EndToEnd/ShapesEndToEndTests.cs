@@ -25,24 +25,14 @@ public class ShapesEndToEndTests(RegistryServer registry)
 
         await using var proxy = await ProxyServer.StartAsync(registry.Url);
         using var dir = new TempDirectory();
-        var target = Directory.CreateDirectory(dir.Combine("opt", "extensions", "tool")).FullName;
-        var symlink = Path.Combine(Directory.CreateDirectory(dir.Combine("etc", "extensions")).FullName, "tool.raw");
-        var definitions = await DefinitionsAsync(dir, "tool", $"""
-            [Transfer]
-            Verify=false
-
-            [Source]
-            Type=url-file
-            Path={proxy.Url}{repository}
-            MatchPattern=tool-@v-%a.raw
-
-            [Target]
-            InstancesMax=2
-            Type=regular-file
-            Path={target}
-            MatchPattern=tool-@v-%a.raw
-            CurrentSymlink={symlink}
-            """);
+        var target = dir.CreateDirectory("opt", "extensions", "tool");
+        var symlink = Path.Combine(dir.CreateDirectory("etc", "extensions"), "tool.raw");
+        var definitions = await new Transfer("tool",
+            TransferResource.UrlFile(proxy.Url, repository, "tool-@v-%a.raw"),
+            TransferResource.RegularFile(target, "tool-@v-%a.raw"))
+        {
+            CurrentSymlink = symlink,
+        }.WriteAsync(dir);
 
         var listed = await SysupdateTool.ListAsync(definitions);
         var update = await SysupdateTool.RunAsync(definitions, "update");
@@ -65,22 +55,10 @@ public class ShapesEndToEndTests(RegistryServer registry)
         await _pusher.PushOrasArtifactAsync(repository, "v1.0", "image-v1.0.raw.xz", compressed);
         await using var proxy = await ProxyServer.StartAsync(registry.Url, new Dictionary<string, string?> { ["Proxy:BlobDelivery"] = delivery });
         using var dir = new TempDirectory();
-        var target = Directory.CreateDirectory(dir.Combine("opt", "extensions", "image")).FullName;
-        var definitions = await DefinitionsAsync(dir, "image", $"""
-            [Transfer]
-            Verify=false
-
-            [Source]
-            Type=url-file
-            Path={proxy.Url}{repository}
-            MatchPattern=image-@v.raw.xz
-
-            [Target]
-            InstancesMax=2
-            Type=regular-file
-            Path={target}
-            MatchPattern=image-@v.raw
-            """);
+        var target = dir.CreateDirectory("opt", "extensions", "image");
+        var definitions = await new Transfer("image",
+            TransferResource.UrlFile(proxy.Url, repository, "image-@v.raw.xz"),
+            TransferResource.RegularFile(target, "image-@v.raw")).WriteAsync(dir);
 
         var update = await SysupdateTool.RunAsync(definitions, "update");
 
@@ -98,8 +76,8 @@ public class ShapesEndToEndTests(RegistryServer registry)
         await _pusher.PushOrasArtifactAsync(repository, "v1.0", "layer.tar.xz", await Payloads.CompressAsync("xz", tar));
         await using var proxy = await ProxyServer.StartAsync(registry.Url);
         using var dir = new TempDirectory();
-        var target = Directory.CreateDirectory(dir.Combine("opt", "extensions")).FullName;
-        var definitions = await DefinitionsAsync(dir, "layer", LayerTransfer(proxy.Url, repository, ".tar.xz", target));
+        var target = dir.CreateDirectory("opt", "extensions");
+        var definitions = await LayerTransfer(proxy.Url, repository, ".tar.xz", target).WriteAsync(dir);
 
         var update = await SysupdateTool.RunAsync(definitions, "update");
 
@@ -121,8 +99,8 @@ public class ShapesEndToEndTests(RegistryServer registry)
         await _pusher.PushOrasArtifactAsync(repository, "v1.0", "layer.tar.zst", compressed, MediaTypes.OciLayerTarZstd);
         await using var proxy = await ProxyServer.StartAsync(registry.Url);
         using var dir = new TempDirectory();
-        var target = Directory.CreateDirectory(dir.Combine("opt", "extensions")).FullName;
-        var definitions = await DefinitionsAsync(dir, "layer", LayerTransfer(proxy.Url, repository, ".tar.zst", target));
+        var target = dir.CreateDirectory("opt", "extensions");
+        var definitions = await LayerTransfer(proxy.Url, repository, ".tar.zst", target).WriteAsync(dir);
         using var client = proxy.CreateClient();
 
         var listed = await SysupdateTool.ListAsync(definitions);
@@ -133,26 +111,7 @@ public class ShapesEndToEndTests(RegistryServer registry)
         Assert.Equal(tar, await Payloads.DecompressAsync("zstd", served));
     }
 
-    private static string LayerTransfer(Uri proxy, string repository, string suffix, string target) => $"""
-        [Transfer]
-        Verify=false
-
-        [Source]
-        Type=url-tar
-        Path={proxy}{repository}
-        MatchPattern=layer-@v{suffix}
-
-        [Target]
-        InstancesMax=2
-        Type=directory
-        Path={target}
-        MatchPattern=layer-@v
-        """;
-
-    private static async Task<string> DefinitionsAsync(TempDirectory dir, string name, string transfer)
-    {
-        var definitions = Directory.CreateDirectory(dir.Combine("definitions")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(definitions, $"50-{name}.conf"), transfer);
-        return definitions;
-    }
+    private static Transfer LayerTransfer(Uri proxy, string repository, string suffix, string target) => new("layer",
+        TransferResource.UrlTar(proxy, repository, $"layer-@v{suffix}"),
+        TransferResource.Directory(target, "layer-@v"));
 }

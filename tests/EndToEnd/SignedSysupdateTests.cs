@@ -165,23 +165,14 @@ public class SignedSysupdateTests(RegistryServer registry)
 
     private static async Task<(string Definitions, string Target)> DefinitionsAsync(TempDirectory dir, Uri server, string repository)
     {
-        var target = Directory.CreateDirectory(dir.Combine("opt", "extensions", "hello")).FullName;
-        var definitions = Directory.CreateDirectory(dir.Combine("definitions")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(definitions, "50-hello.conf"), $"""
-            [Transfer]
-            Verify=yes
-
-            [Source]
-            Type=url-file
-            Path={server}{repository}
-            MatchPattern=hello-@v.raw
-
-            [Target]
-            InstancesMax=3
-            Type=regular-file
-            Path={target}
-            MatchPattern=hello-@v.raw
-            """);
+        var target = dir.CreateDirectory("opt", "extensions", "hello");
+        var definitions = await new Transfer("hello",
+            TransferResource.UrlFile(server, repository, "hello-@v.raw"),
+            TransferResource.RegularFile(target, "hello-@v.raw"))
+        {
+            Verify = true,
+            InstancesMax = 3,
+        }.WriteAsync(dir);
         return (definitions, target);
     }
 }

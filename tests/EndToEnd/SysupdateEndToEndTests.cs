@@ -28,29 +28,18 @@ public class SysupdateEndToEndTests(RegistryServer registry)
 
         await using var proxy = await ProxyServer.StartAsync(registry.Url, new Dictionary<string, string?> { ["Proxy:BlobDelivery"] = delivery });
         using var dir = new TempDirectory();
-        var target = Directory.CreateDirectory(dir.Combine("opt", "extensions", "kubernetes")).FullName;
-        var extensions = Directory.CreateDirectory(dir.Combine("etc", "extensions")).FullName;
-        var symlink = Path.Combine(extensions, "kubernetes.raw");
+        var target = dir.CreateDirectory("opt", "extensions", "kubernetes");
+        var symlink = Path.Combine(dir.CreateDirectory("etc", "extensions"), "kubernetes.raw");
         // v1.27.7 is installed and current, as in the seed's listing.
         await File.WriteAllBytesAsync(Path.Combine(target, "kubernetes-v1.27.7-x86-64.raw"), images["v1.27.7"]);
         File.CreateSymbolicLink(symlink, Path.Combine(target, "kubernetes-v1.27.7-x86-64.raw"));
-        var definitions = Directory.CreateDirectory(dir.Combine("definitions")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(definitions, "50-kubernetes.conf"), $"""
-            [Transfer]
-            Verify=false
-
-            [Source]
-            Type=url-file
-            Path={proxy.Url}{repository}
-            MatchPattern=kubernetes-@v-%a.raw
-
-            [Target]
-            InstancesMax=3
-            Type=regular-file
-            Path={target}
-            MatchPattern=kubernetes-@v-%a.raw
-            CurrentSymlink={symlink}
-            """);
+        var definitions = await new Transfer("kubernetes",
+            TransferResource.UrlFile(proxy.Url, repository, "kubernetes-@v-%a.raw"),
+            TransferResource.RegularFile(target, "kubernetes-@v-%a.raw"))
+        {
+            InstancesMax = 3,
+            CurrentSymlink = symlink,
+        }.WriteAsync(dir);
 
         var listed = await SysupdateTool.ListAsync(definitions);
 
@@ -81,25 +70,15 @@ public class SysupdateEndToEndTests(RegistryServer registry)
             : await _pusher.PushOciImageAsync(repository, "v1.0", layer);
         await using var proxy = await ProxyServer.StartAsync(registry.Url);
         using var dir = new TempDirectory();
-        var target = Directory.CreateDirectory(dir.Combine("opt", "extensions")).FullName;
-        var extensions = Directory.CreateDirectory(dir.Combine("etc", "extensions")).FullName;
-        var definitions = Directory.CreateDirectory(dir.Combine("definitions")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(definitions, "50-layer.conf"), $"""
-            [Transfer]
-            Verify=false
-
-            [Source]
-            Type=url-tar
-            Path={proxy.Url}{repository}
-            MatchPattern=layer-@v.tar.gz
-
-            [Target]
-            InstancesMax=3
-            Type=directory
-            Path={target}
-            MatchPattern=layer-@v.tar.gz
-            CurrentSymlink={Path.Combine(extensions, "layer")}
-            """);
+        var target = dir.CreateDirectory("opt", "extensions");
+        var extensions = dir.CreateDirectory("etc", "extensions");
+        var definitions = await new Transfer("layer",
+            TransferResource.UrlTar(proxy.Url, repository, "layer-@v.tar.gz"),
+            TransferResource.Directory(target, "layer-@v.tar.gz"))
+        {
+            InstancesMax = 3,
+            CurrentSymlink = Path.Combine(extensions, "layer"),
+        }.WriteAsync(dir);
 
         Assert.Equal("candidate", (await SysupdateTool.ListAsync(definitions))["v1.0"]);
 

@@ -12,6 +12,9 @@ internal sealed class TempDirectory : IDisposable
 
     public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
 
+    /// <summary>Creates the folder <paramref name="parts"/> below this one (and its parents) and returns its full path.</summary>
+    public string CreateDirectory(params string[] parts) => Directory.CreateDirectory(Combine(parts)).FullName;
+
     public void Dispose()
     {
         try
