@@ -75,7 +75,7 @@ public class ServiceUnitTests
         var system = Directory.CreateDirectory(root.Combine("etc", "systemd", "system", UnitName + ".d")).Parent!.FullName;
         File.Copy(Unit, Path.Combine(system, UnitName));
         await File.WriteAllTextAsync(Path.Combine(system, UnitName + ".d", "signing.conf"), dropIn);
-        CopyDirectory("/lib/systemd/system", Directory.CreateDirectory(root.Combine("usr", "lib", "systemd", "system")).FullName);
+        CopyDirectory("/lib/systemd/system", root.CreateDirectory("usr", "lib", "systemd", "system"));
 
         var execStart = File.ReadAllLines(Unit).Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal))["ExecStart=".Length..].Split(' ')[0];
         var standIn = root.Path + execStart;
@@ -103,19 +103,11 @@ public class ServiceUnitTests
 
     private static async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
     {
-        if (!File.Exists(Analyze))
-        {
-            throw new InvalidOperationException($"{Analyze} is missing: run scripts/install-test-prereqs.sh");
-        }
-
-        var start = new ProcessStartInfo(Analyze, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        ChildProcess.Require(Analyze);
+        var start = new ProcessStartInfo(Analyze, arguments);
         start.Environment["SYSTEMD_COLORS"] = "0";
         start.Environment["SYSTEMD_PAGER"] = "";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, (await stdout) + (await stderr));
+        var run = await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(1));
+        return (run.ExitCode, run.Stdout + run.Stderr);
     }
 }

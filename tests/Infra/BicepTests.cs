@@ -9,18 +9,12 @@ public class BicepTests
     [Fact]
     public async Task ValidateInfra_BuildsAndLintsWithoutWarnings()
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "scripts", "validate-infra.sh")])
+        var run = await ChildProcess.RunAsync(new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "scripts", "validate-infra.sh")])
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
             WorkingDirectory = RepoPaths.Root,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        });
 
-        Assert.True(process.ExitCode == 0, $"validate-infra.sh exited {process.ExitCode}\n{await stdout}\n{await stderr}");
-        Assert.StartsWith("OK", (await stdout).Trim().Split('\n')[^1], StringComparison.Ordinal);
+        Assert.True(run.ExitCode == 0, $"validate-infra.sh exited {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        Assert.StartsWith("OK", run.Stdout.Trim().Split('\n')[^1], StringComparison.Ordinal);
     }
 }

@@ -26,10 +26,7 @@ internal sealed class GpgKey : IDisposable
     /// <param name="algorithm">As <c>gpg --quick-gen-key</c> takes it: rsa2048, ed25519, …</param>
     public static async Task<GpgKey> CreateAsync(string algorithm = "rsa2048", string? passphrase = null)
     {
-        if (!File.Exists(Binary))
-        {
-            throw new InvalidOperationException($"{Binary} is missing: run scripts/install-test-prereqs.sh");
-        }
+        ChildProcess.Require(Binary);
 
         var home = new TempDirectory("sysext-gpg-");
         var key = new GpgKey(home, passphrase);

@@ -20,17 +20,8 @@ internal static class Payloads
     {
         using var output = new MemoryStream();
         using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
         {
-            foreach (var (path, content) in files)
-            {
-                var entry = new PaxTarEntry(TarEntryType.RegularFile, path)
-                {
-                    DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)),
-                    Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
-                };
-                tar.WriteEntry(entry);
-            }
+            gzip.Write(Tar(files));
         }
 
         return output.ToArray();
@@ -65,10 +56,7 @@ internal static class Payloads
     private static async Task<byte[]> RunFilterAsync(string tool, string[] arguments, byte[] content)
     {
         var path = $"/usr/bin/{tool}";
-        if (!File.Exists(path))
-        {
-            throw new InvalidOperationException($"{path} is missing: run scripts/install-test-prereqs.sh");
-        }
+        ChildProcess.Require(path);
 
         var start = new System.Diagnostics.ProcessStartInfo(path, arguments)
         {

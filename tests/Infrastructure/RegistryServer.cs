@@ -34,10 +34,7 @@ public sealed class RegistryServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (!File.Exists(Binary))
-        {
-            throw new InvalidOperationException($"{Binary} is missing: run scripts/install-test-prereqs.sh");
-        }
+        ChildProcess.Require(Binary);
 
         Port = FreePort.Next();
         var config = _storage.Combine("config.yml");

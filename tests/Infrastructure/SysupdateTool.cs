@@ -22,7 +22,7 @@ internal static class SysupdateTool
     /// absolute CurrentSymlink= through the existing link and overwrites the previous version's file on the
     /// second update, so the definitions use absolute paths inside the test's temp folder instead.
     /// </summary>
-    public static Task<SysupdateRun> RunAsync(string definitions, params string[] arguments) =>
+    public static Task<ProcessRun> RunAsync(string definitions, params string[] arguments) =>
         RunWithKeyringAsync(definitions, keyring: null, arguments);
 
     /// <summary>
@@ -30,19 +30,11 @@ internal static class SysupdateTool
     /// keyring, the only place systemd-pull reads one from. A private mount namespace with a tmpfs over
     /// /etc/systemd keeps the machine's /etc untouched (needs root, as the end-to-end tests do anyway).
     /// </summary>
-    public static async Task<SysupdateRun> RunWithKeyringAsync(string definitions, string? keyring, params string[] arguments)
+    public static async Task<ProcessRun> RunWithKeyringAsync(string definitions, string? keyring, params string[] arguments)
     {
-        if (!File.Exists(Binary) || !File.Exists(Pull))
-        {
-            throw new InvalidOperationException($"{Binary} is missing: run scripts/install-test-prereqs.sh");
-        }
+        ChildProcess.Require(Binary, Pull);
 
-        var start = new ProcessStartInfo(keyring is null ? Binary : "/usr/bin/unshare")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(keyring is null ? Binary : "/usr/bin/unshare");
         if (keyring is not null)
         {
             foreach (var argument in (string[])["--mount", "--propagation", "private", "/bin/sh", "-c",
@@ -64,12 +56,7 @@ internal static class SysupdateTool
         start.Environment["SYSTEMD_COLORS"] = "0";
         start.Environment["SYSTEMD_LOG_LEVEL"] = "info";
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return new SysupdateRun(process.ExitCode, await stdout, await stderr);
+        return await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(2));
     }
 
     /// <summary><c>list --json=short</c>: version → assessment.</summary>
@@ -82,9 +69,4 @@ internal static class SysupdateTool
             e => e.GetProperty("version").GetString()!,
             e => e.GetProperty("assessment").GetString()!);
     }
-}
-
-internal sealed record SysupdateRun(int ExitCode, string Stdout, string Stderr)
-{
-    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
 }

@@ -48,15 +48,7 @@ public class ScriptTests(RegistryServer registry)
 
     private static async Task RunAsync(string script, params string[] arguments)
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "scripts", script), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{script} exited {process.ExitCode}\n{await stdout}\n{await stderr}");
+        var run = await ChildProcess.RunAsync(new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "scripts", script), .. arguments]));
+        Assert.True(run.ExitCode == 0, $"{script} exited {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
     }
 }

@@ -33,18 +33,12 @@ public sealed class BasicAuthTests : IAsyncLifetime
     internal static async Task<RegistryServer> StartAsync(TempDirectory directory)
     {
         const string tool = "/usr/bin/htpasswd";
-        if (!File.Exists(tool))
-        {
-            throw new InvalidOperationException($"{tool} is missing: run scripts/install-test-prereqs.sh");
-        }
+        ChildProcess.Require(tool);
 
-        var start = new ProcessStartInfo(tool, ["-Bbn", Username, Password]) { RedirectStandardOutput = true, UseShellExecute = false };
-        using var process = Process.Start(start)!;
-        var entry = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
+        var run = await ChildProcess.RunAsync(new ProcessStartInfo(tool, ["-Bbn", Username, Password]));
+        Assert.Equal(0, run.ExitCode);
         var file = directory.Combine("htpasswd");
-        await File.WriteAllTextAsync(file, entry);
+        await File.WriteAllTextAsync(file, run.Stdout);
         var registry = RegistryServer.WithConfig($"""
             auth:
               htpasswd:
