@@ -53,17 +53,7 @@ public sealed partial class OciLayoutSource : IOciSource
         }
 
         var bytes = await ReadBlobAsync(repository, digest, RegistryClient.MaxManifestBytes, what, cancellationToken).ConfigureAwait(false);
-        Manifest manifest;
-        try
-        {
-            manifest = Manifest.Parse(bytes, descriptor?.MediaType);
-        }
-        catch (FormatException e)
-        {
-            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: {e.Message}", e);
-        }
-
-        return new ManifestResponse(digest, manifest, bytes.Length);
+        return ManifestResponse.Parse(digest, bytes, descriptor?.MediaType, what);
     }
 
     public async Task<Digest?> ResolveAsync(string repository, string tag, CancellationToken cancellationToken = default)
@@ -116,14 +106,7 @@ public sealed partial class OciLayoutSource : IOciSource
                 : Failure(e, what);
         }
 
-        try
-        {
-            return Manifest.Parse(bytes, MediaTypes.OciIndex);
-        }
-        catch (FormatException e)
-        {
-            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: {e.Message}", e);
-        }
+        return ManifestResponse.ParseManifest(bytes, MediaTypes.OciIndex, what);
     }
 
     private async Task<byte[]> ReadBlobAsync(string repository, Digest digest, int cap, string what, CancellationToken cancellationToken)

@@ -113,17 +113,7 @@ public sealed partial class RegistryClient : IOciSource
             throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} does not match its Docker-Content-Digest");
         }
 
-        Manifest manifest;
-        try
-        {
-            manifest = Manifest.Parse(bytes, response.Content.Headers.ContentType?.MediaType);
-        }
-        catch (FormatException e)
-        {
-            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: {e.Message}", e);
-        }
-
-        return new ManifestResponse(digest, manifest, bytes.Length);
+        return ManifestResponse.Parse(digest, bytes, response.Content.Headers.ContentType?.MediaType, what);
     }
 
     /// <summary>Resolves a tag to its manifest digest with a HEAD request, or null if the registry does not say.</summary>
@@ -381,7 +371,27 @@ public sealed partial class RegistryClient : IOciSource
 }
 
 /// <summary>A manifest with the digest of the exact bytes the registry sent.</summary>
-public sealed record ManifestResponse(Digest Digest, Manifest Manifest, int Size);
+public sealed record ManifestResponse(Digest Digest, Manifest Manifest, int Size)
+{
+    internal static ManifestResponse Parse(Digest digest, byte[] bytes, string? contentType, string what) =>
+        new(digest, ParseManifest(bytes, contentType, what), bytes.Length);
+
+    /// <summary>
+    /// Reads <paramref name="bytes"/>, fetched as <paramref name="what"/>: a manifest (or index) we cannot read is
+    /// the source's fault, so it fails as <see cref="RegistryFailure.InvalidResponse"/>, for every source alike.
+    /// </summary>
+    internal static Manifest ParseManifest(ReadOnlySpan<byte> bytes, string? contentType, string what)
+    {
+        try
+        {
+            return Manifest.Parse(bytes, contentType);
+        }
+        catch (FormatException e)
+        {
+            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: {e.Message}", e);
+        }
+    }
+}
 
 /// <summary>Either an open blob stream, or the storage URL the source redirected to.</summary>
 public sealed class BlobResponse : IDisposable
