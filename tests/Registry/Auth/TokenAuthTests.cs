@@ -38,6 +38,13 @@ public sealed class TokenAuthTests : IAsyncLifetime
         return await new OciPusher(_registry.Url, http).PushOrasArtifactAsync(repository, tag, "tool.raw", content);
     }
 
+    /// <summary>Pushes a one-byte <c>v1</c>, then forgets the push's token requests so a test counts only its own.</summary>
+    private async Task PushOneAsync(string repository)
+    {
+        await PushAsync(repository, "v1", [1]);
+        _issuer.Requests.Clear();
+    }
+
     private RegistryClient Client(RegistryCredentials? credentials = null, TokenCache? cache = null)
     {
         var handler = new RegistryAuthHandler(_registry.Url, credentials ?? RegistryCredentials.Anonymous, cache ?? new TokenCache(_time), _time, NullLogger<RegistryAuthHandler>.Instance)
@@ -91,8 +98,7 @@ public sealed class TokenAuthTests : IAsyncLifetime
     [Fact]
     public async Task Client_TokenNearExpiry_FetchesNewOne()
     {
-        await PushAsync("auth/expiry", "v1", [1]);
-        _issuer.Requests.Clear();
+        await PushOneAsync("auth/expiry");
         _issuer.ExpiresIn = 120;
         var client = Client();
 
@@ -111,8 +117,7 @@ public sealed class TokenAuthTests : IAsyncLifetime
     [Fact]
     public async Task Client_NoExpiresInAndAccessTokenField_AssumesSixtySeconds()
     {
-        await PushAsync("auth/default", "v1", [1]);
-        _issuer.Requests.Clear();
+        await PushOneAsync("auth/default");
         _issuer.ExpiresIn = null;
         _issuer.UseAccessTokenField = true;
         var client = Client();
@@ -131,8 +136,7 @@ public sealed class TokenAuthTests : IAsyncLifetime
     [Fact]
     public async Task Client_ConcurrentColdRequests_ShareOneTokenFetch()
     {
-        await PushAsync("auth/concurrent", "v1", [1]);
-        _issuer.Requests.Clear();
+        await PushOneAsync("auth/concurrent");
         _issuer.Delay = TimeSpan.FromMilliseconds(300);
         var client = Client();
 
@@ -145,8 +149,7 @@ public sealed class TokenAuthTests : IAsyncLifetime
     [Fact]
     public async Task Client_BasicCredentialsForRealm_SentToTokenServer()
     {
-        await PushAsync("auth/private", "v1", [1]);
-        _issuer.Requests.Clear();
+        await PushOneAsync("auth/private");
         _issuer.RequiredCredentials = ("reader", "s3cret");
 
         var tags = await Client(RegistryCredentials.Basic("reader", "s3cret")).ListTagsAsync("auth/private");
@@ -164,8 +167,7 @@ public sealed class TokenAuthTests : IAsyncLifetime
     [Fact]
     public async Task Client_RegistryRefusesTokens_DeniedAfterOneRetry()
     {
-        await PushAsync("auth/refused", "v1", [1]);
-        _issuer.Requests.Clear();
+        await PushOneAsync("auth/refused");
         _issuer.WrongAudience = true;
         var client = Client();
 
@@ -183,8 +185,7 @@ public sealed class TokenAuthTests : IAsyncLifetime
     [Fact]
     public async Task Client_SharedCache_SurvivesNewHandlers()
     {
-        await PushAsync("auth/shared", "v1", [1]);
-        _issuer.Requests.Clear();
+        await PushOneAsync("auth/shared");
         var cache = new TokenCache(_time);
 
         await Client(cache: cache).ListTagsAsync("auth/shared");
