@@ -27,7 +27,18 @@ internal static class ChildProcess
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cancel = new CancellationTokenSource(timeout ?? Timeout.InfiniteTimeSpan);
-        await process.WaitForExitAsync(cancel.Token);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A hung tool must not outlive its test; what it printed so far says where it hung.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new TimeoutException($"{start.FileName} did not finish within {timeout}\n--- stdout\n{await stdout}\n--- stderr\n{await stderr}");
+        }
+
         return new ProcessRun(process.ExitCode, await stdout, await stderr);
     }
 }
