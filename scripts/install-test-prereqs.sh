@@ -236,14 +236,6 @@ else
   fetch_systemd_backports
 fi
 
-# Keep tools/ out of git.
-GITIGNORE="${REPO_ROOT}/.gitignore"
-if ! { [[ -f "${GITIGNORE}" ]] && grep -qxE '/?tools/?' "${GITIGNORE}"; }; then
-  log "Adding tools/ to .gitignore"
-  if [[ -s "${GITIGNORE}" && -n "$(tail -c1 "${GITIGNORE}")" ]]; then echo >> "${GITIGNORE}"; fi
-  echo "tools/" >> "${GITIGNORE}"
-fi
-
 # ---------------------------------------------------------------------------
 # 3. Bicep CLI (script owned by another component)
 # ---------------------------------------------------------------------------

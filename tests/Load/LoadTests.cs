@@ -36,6 +36,8 @@ public class LoadTests(RegistryServer registry, ITestOutputHelper output)
         {
             ["Proxy:BlobDelivery"] = "stream",
             ["Registry:Timeout"] = "00:01:00",
+            // Every listing goes to the registry: the load is the 1000 listings, not one cached answer.
+            ["Cache:ChecksumsTtl"] = "00:00:00",
         });
         using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = int.MaxValue })
         {
