@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Unpacks Debian packages of another suite (trixie, forky, sid, ...) into a machine-wide cache, without
+# touching the system's apt sources, lists or installed packages:
+#
+#   scripts/debian-package.sh SUITE PACKAGE...
+#
+# prints one line per package: the directory its files were unpacked into (`dpkg -x`), for example
+#   /var/cache/sysext-functions/debian/sid/oras_1.3.3-1_amd64
+# so `$(scripts/debian-package.sh sid oras)/usr/bin/oras` is the program. Go tools (oras, cosign,
+# notation) run on bookworm straight from there.
+#
+# The mirror and its keyring are taken from the machine's own /etc/apt/sources.list.d/debian.sources
+# (the entry for bookworm); only the suite differs. Each suite has its own private apt state under the
+# cache; its package lists are refreshed when older than a day, or when a package is not found.
+# Idempotent: a package already unpacked at the suite's current version costs no network I/O.
+#
+# Environment:
+#   SYSEXT_CACHE   the machine-wide cache (default /var/cache/sysext-functions)
+set -euo pipefail
+
+die() { printf 'debian-package.sh: %s\n' "$*" >&2; exit 1; }
+
+(($# >= 2)) || die "usage: debian-package.sh SUITE PACKAGE..."
+suite="$1"; shift
+[[ "${suite}" =~ ^[a-z][a-z0-9-]*$ ]] || die "not a suite name: ${suite}"
+
+cache="${SYSEXT_CACHE:-/var/cache/sysext-functions}/debian/${suite}"
+state="${cache}/.apt"
+sources="/etc/apt/sources.list.d/debian.sources"
+
+# "URI<TAB>SIGNED_BY" of the deb822 entry that lists bookworm.
+mirror_entry() {
+  [[ -r "${sources}" ]] || die "${sources} not found: cannot derive the Debian mirror"
+  awk 'BEGIN { RS = ""; FS = "\n" }
+    {
+      uris = ""; suites = ""; sb = ""; types = ""
+      for (i = 1; i <= NF; i++) {
+        line = $i
+        if (line ~ /^Types:/)     { sub(/^Types:[ \t]*/, "", line); types = line }
+        if (line ~ /^URIs:/)      { sub(/^URIs:[ \t]*/, "", line); uris = line }
+        if (line ~ /^Suites:/)    { sub(/^Suites:[ \t]*/, "", line); suites = line }
+        if (line ~ /^Signed-By:/) { sub(/^Signed-By:[ \t]*/, "", line); sb = line }
+      }
+      if (types !~ /(^|[ \t])deb([ \t]|$)/) next
+      n = split(suites, a, /[ \t]+/)
+      for (j = 1; j <= n; j++) if (a[j] == "bookworm") { split(uris, u, /[ \t]+/); print u[1] "\t" sb; exit }
+    }' "${sources}"
+}
+
+configure() {
+  local entry uri signed_by
+  entry="$(mirror_entry)"
+  [[ -n "${entry}" ]] || die "no bookworm entry with URIs: in ${sources}"
+  uri="${entry%%$'\t'*}"
+  signed_by="${entry#*$'\t'}"
+  mkdir -p "${state}"/{lists/partial,cache/archives/partial,sources.list.d,preferences.d}
+  {
+    echo "Types: deb"
+    echo "URIs: ${uri}"
+    echo "Suites: ${suite}"
+    echo "Components: main"
+    [[ -n "${signed_by}" ]] && echo "Signed-By: ${signed_by}"
+  } > "${state}/sources.list.d/${suite}.sources"
+  cat > "${state}/apt.conf" <<EOF
+// Private apt configuration for ${suite}: never touches the system's sources, lists or cache.
+Dir::State::Lists "${state}/lists";
+Dir::State::status "/dev/null";
+Dir::Cache "${state}/cache";
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+Dir::Etc::SourceList "/dev/null";
+Dir::Etc::SourceParts "${state}/sources.list.d";
+Dir::Etc::Preferences "/dev/null";
+Dir::Etc::PreferencesParts "${state}/preferences.d";
+Acquire::Languages "none";
+Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
+Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
+Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled "false";
+#clear APT::Update::Post-Invoke-Success;
+#clear APT::Update::Post-Invoke;
+EOF
+}
+
+refresh() { apt-get update -qq >/dev/null || die "apt-get update of ${suite} failed"; }
+
+candidate() { apt-cache show --no-all-versions "$1" 2>/dev/null | awk '/^Version:/ { print $2; exit }'; }
+
+mkdir -p "${cache}"
+exec 9>"${cache}/.lock"
+flock 9
+configure
+export APT_CONFIG="${state}/apt.conf"
+if [[ -z "$(find "${state}/lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -n1)" ]]; then
+  refresh
+fi
+
+for pkg in "$@"; do
+  [[ "${pkg}" =~ ^[a-z0-9][a-z0-9.+-]*$ ]] || die "not a package name: ${pkg}"
+  version="$(candidate "${pkg}")"
+  if [[ -z "${version}" ]]; then
+    refresh
+    version="$(candidate "${pkg}")"
+    [[ -n "${version}" ]] || die "${suite} has no package ${pkg}"
+  fi
+  arch="$(dpkg --print-architecture)"
+  dest="${cache}/${pkg}_${version//:/%3a}_${arch}"
+  if [[ ! -f "${dest}/.complete" ]]; then
+    tmp="$(mktemp -d "${cache}/.unpack.XXXXXX")"
+    chmod 755 "${tmp}"
+    id _apt >/dev/null 2>&1 && chown _apt "${tmp}"
+    (cd "${tmp}" && apt-get download -qq "${pkg}/${suite}" >/dev/null) \
+      || { rm -rf "${tmp}"; die "apt-get download ${pkg}/${suite} failed"; }
+    mkdir "${tmp}/root"
+    dpkg -x "${tmp}"/*.deb "${tmp}/root"
+    printf '%s\n' "${version}" > "${tmp}/root/.complete"
+    rm -rf "${dest}"
+    mv "${tmp}/root" "${dest}"
+    rm -rf "${tmp}"
+  fi
+  printf '%s\n' "${dest}"
+done
