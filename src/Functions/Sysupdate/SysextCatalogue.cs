@@ -55,7 +55,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         await Parallel.ForEachAsync(
             Enumerable.Range(0, tags.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(options.Value.ResolveParallelism, 1), CancellationToken = cancellationToken },
-            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], probing: false, ct, knownTags).ConfigureAwait(false)).ConfigureAwait(false);
+            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], probing: false, knownTags, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         // Tag "v1-x86-64" and an index "v1" with an amd64 entry both make name-v1-x86-64.raw: the single manifest
         // wins, as it does in FindAsync, which tries the whole tag first.
@@ -71,7 +71,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         // At most a whole tag and one tag-without-architecture: the seed's tags end in an architecture too.
         foreach (var tag in FileNaming.CandidateTags(name, fileName))
         {
-            var files = await FilesOfTagAsync(upstream, name, tag, probing: true, cancellationToken).ConfigureAwait(false);
+            var files = await FilesOfTagAsync(upstream, name, tag, probing: true, knownTags: null, cancellationToken).ConfigureAwait(false);
             if (files.FirstOrDefault(f => f.Name == fileName) is { } file)
             {
                 return file;
@@ -83,7 +83,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
 
     /// <param name="probing">The tag is only a guess from a file name: that it does not exist is no news.</param>
     /// <param name="knownTags">The repository's tags, when listed: signature tags not among them are not asked for.</param>
-    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, bool probing, CancellationToken cancellationToken, IReadOnlySet<string>? knownTags = null)
+    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, bool probing, IReadOnlySet<string>? knownTags, CancellationToken cancellationToken)
     {
         var repository = upstream.Repository;
         if (ReferrerTags.IsReferrerTag(tag))
