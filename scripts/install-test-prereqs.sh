@@ -12,8 +12,11 @@
 #      `dpkg -x` into <repo>/tools/systemd/ (git-ignored). The system's own systemd
 #      is never replaced. Use scripts/sysupdate-env.sh to get the environment for
 #      the unpacked systemd-sysupdate / systemd-pull.
-#   3. scripts/install-bicep.sh, when that file exists.
-#   4. Verifies the result and prints a summary; exits non-zero when anything is missing.
+#   3. cosign 3 (sid) and cosign 2 (trixie) for the signature tests, unpacked by
+#      scripts/debian-package.sh into its machine-wide cache and linked as
+#      tools/cosign/cosign-3 and tools/cosign/cosign-2 (git-ignored).
+#   4. scripts/install-bicep.sh, when that file exists.
+#   5. Verifies the result and prints a summary; exits non-zero when anything is missing.
 #
 # Idempotent: a second run checks, finds everything in place and does no network I/O.
 # Must run as root (apt-get install). Runs from any working directory.
@@ -237,7 +240,19 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 3. Bicep CLI (script owned by another component)
+# 3. cosign 3 and cosign 2 (Go programs that run on bookworm straight from the package)
+# ---------------------------------------------------------------------------
+COSIGN_DIR="${TOOLS_DIR}/cosign"
+mkdir -p "${COSIGN_DIR}"
+for spec in sid:cosign-3 trixie:cosign-2; do
+  unpacked="$(bash "${SCRIPT_DIR}/debian-package.sh" "${spec%%:*}" cosign)" \
+    || die "could not unpack cosign from ${spec%%:*}"
+  [[ -x "${unpacked}/usr/bin/cosign" ]] || die "${unpacked}/usr/bin/cosign is missing"
+  ln -sfn "${unpacked}/usr/bin/cosign" "${COSIGN_DIR}/${spec#*:}"
+done
+
+# ---------------------------------------------------------------------------
+# 4. Bicep CLI (script owned by another component)
 # ---------------------------------------------------------------------------
 BICEP_SCRIPT="${SCRIPT_DIR}/install-bicep.sh"
 if [[ -x "${BICEP_SCRIPT}" ]]; then
@@ -247,7 +262,7 @@ elif [[ -f "${BICEP_SCRIPT}" ]]; then
 fi
 
 # ---------------------------------------------------------------------------
-# 4. Verification and summary
+# 5. Verification and summary
 # ---------------------------------------------------------------------------
 # shellcheck source=scripts/sysupdate-env.sh disable=SC1091
 source "${SCRIPT_DIR}/sysupdate-env.sh" \
@@ -277,6 +292,8 @@ check curl            bash -c 'curl --version | head -n1'
 check unshare         bash -c 'unshare --version'
 check systemd-sysupdate "${SYSUPDATE_BIN}" --version
 check systemd-pull    "${SYSTEMD_PULL_PATH}" --version
+check cosign-3        bash -c "'${COSIGN_DIR}/cosign-3' version >/dev/null 2>&1 && readlink -f '${COSIGN_DIR}/cosign-3'"
+check cosign-2        bash -c "'${COSIGN_DIR}/cosign-2' version >/dev/null 2>&1 && readlink -f '${COSIGN_DIR}/cosign-2'"
 if [[ -x "${REPO_ROOT}/tools/bicep/bicep" ]]; then
   check bicep "${REPO_ROOT}/tools/bicep/bicep" --version
 fi

@@ -10,6 +10,7 @@ using SysextFunctions.Registry.Layout;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Trust;
 
 namespace SysextFunctions.Hosting;
 
@@ -55,7 +56,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ManifestCache>();
 
         services.AddSingleton(sp => sp.GetRequiredKeyedService<IOciSource>(UpstreamRegistry.DefaultId));
-        services.AddSingleton(sp => new UpstreamResolver(settings.Mappings, id => sp.GetRequiredKeyedService<IOciSource>(id)));
+        services.AddSysextTrust(configuration);
+        services.AddSingleton(sp => new UpstreamResolver(settings.Mappings, id => sp.GetRequiredKeyedService<IOciSource>(id), sp.GetRequiredService<IOptions<TrustOptions>>().Value.LoadKeys()));
         // A key that cannot be read or unlocked stops the start, rather than failing every signature request.
         services.AddOptions<SigningOptions>().Bind(configuration.GetSection(SigningOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();

@@ -7,7 +7,9 @@ using SysextFunctions.Hosting;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Registry.Referrers;
 using SysextFunctions.Registry.Remote;
+using SysextFunctions.Trust;
 
 namespace SysextFunctions.Sysupdate;
 
@@ -15,7 +17,7 @@ namespace SysextFunctions.Sysupdate;
 /// The sysupdate view of a repository: which files exist, with which digests. Tags map to files through their
 /// manifests; a tag whose manifest we cannot use is skipped with a logged reason and never breaks the listing.
 /// </summary>
-public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOptions> options, ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null)
+public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOptions> options, ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null, SignatureVerifier? verifier = null)
 {
     private static readonly ConditionalWeakTable<IOciSource, string> SourceKeys = [];
     private static int s_sources;
@@ -35,7 +37,8 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         }
 
         return await cache.GetOrCreateAsync(
-            $"snapshot|{SourceKeys.GetValue(upstream.Source, NextSourceKey)}|{upstream.Repository}|{name}",
+            // Two mappings may list one repository with different keys: the key set is part of what a listing is.
+            $"snapshot|{SourceKeys.GetValue(upstream.Source, NextSourceKey)}|{upstream.Repository}|{name}|{upstream.CosignKeys?.Id}",
             (Catalogue: this, Upstream: upstream, Name: name, Signer: signer),
             static async (state, ct) => RepositorySnapshot.Create(await state.Catalogue.ListAsync(state.Upstream, state.Name, ct).ConfigureAwait(false), state.Signer),
             new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
@@ -47,10 +50,12 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     {
         var tags = await upstream.Source.ListTagsAsync(upstream.Repository, cancellationToken).ConfigureAwait(false);
         var perTag = new IReadOnlyList<SysextFile>[tags.Count];
+        // With keys, signature tags are looked for only where the listing shows them.
+        IReadOnlySet<string>? knownTags = upstream.CosignKeys is null ? null : tags.ToHashSet(StringComparer.Ordinal);
         await Parallel.ForEachAsync(
             Enumerable.Range(0, tags.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(options.Value.ResolveParallelism, 1), CancellationToken = cancellationToken },
-            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], probing: false, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], probing: false, knownTags, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         // Tag "v1-x86-64" and an index "v1" with an amd64 entry both make name-v1-x86-64.raw: the single manifest
         // wins, as it does in FindAsync, which tries the whole tag first.
@@ -66,7 +71,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         // At most a whole tag and one tag-without-architecture: the seed's tags end in an architecture too.
         foreach (var tag in FileNaming.CandidateTags(name, fileName))
         {
-            var files = await FilesOfTagAsync(upstream, name, tag, probing: true, cancellationToken).ConfigureAwait(false);
+            var files = await FilesOfTagAsync(upstream, name, tag, probing: true, knownTags: null, cancellationToken).ConfigureAwait(false);
             if (files.FirstOrDefault(f => f.Name == fileName) is { } file)
             {
                 return file;
@@ -77,9 +82,16 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     }
 
     /// <param name="probing">The tag is only a guess from a file name: that it does not exist is no news.</param>
-    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, bool probing, CancellationToken cancellationToken)
+    /// <param name="knownTags">The repository's tags, when listed: signature tags not among them are not asked for.</param>
+    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, bool probing, IReadOnlySet<string>? knownTags, CancellationToken cancellationToken)
     {
         var repository = upstream.Repository;
+        if (ReferrerTags.IsReferrerTag(tag))
+        {
+            // Signatures, attestations, SBOMs (sha256-<hex>, sha256-<hex>.sig): never a version, and no news.
+            return [];
+        }
+
         if (!Reference.IsValidTag(tag))
         {
             LogTagSkipped(logger, repository, tag, "tag outside the OCI tag grammar");
@@ -99,6 +111,12 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
                 LogTagSkipped(logger, repository, tag, e.Message);
             }
 
+            return [];
+        }
+
+        // With keys, only what a publisher signed: an index's signature covers its platform manifests by digest.
+        if (!await IsTrustedAsync(upstream, tag, response.Digest, knownTags, cancellationToken).ConfigureAwait(false))
+        {
             return [];
         }
 
