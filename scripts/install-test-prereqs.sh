@@ -12,8 +12,12 @@
 #      `dpkg -x` into <repo>/tools/systemd/ (git-ignored). The system's own systemd
 #      is never replaced. Use scripts/sysupdate-env.sh to get the environment for
 #      the unpacked systemd-sysupdate / systemd-pull.
-#   3. scripts/install-bicep.sh, when that file exists.
-#   4. Verifies the result and prints a summary; exits non-zero when anything is missing.
+#   3. The newer clients the end-to-end tests also run (docs/clients.md): Debian chroots with systemd from
+#      trixie (257) and from ${SYSEXT_NEWEST_SUITE} (default testing), built by scripts/systemd-chroot.sh
+#      into /var/cache/sysext-functions/chroots/ (cached; rebuilt when a week old), and Debian's oras from
+#      the same newest suite, unpacked by scripts/debian-package.sh and linked as tools/oras/oras.
+#   4. scripts/install-bicep.sh, when that file exists.
+#   5. Verifies the result and prints a summary; exits non-zero when anything is missing.
 #
 # Idempotent: a second run checks, finds everything in place and does no network I/O.
 # Must run as root (apt-get install). Runs from any working directory.
@@ -21,6 +25,8 @@
 # Environment knobs:
 #   SYSTEMD_BACKPORTS_SUITE   suite to fetch systemd from (default: bookworm-backports)
 #   FORCE_SYSTEMD_REFRESH=1   re-download and re-unpack tools/systemd even if present
+#   SYSEXT_NEWEST_SUITE       Debian suite of the newest client and of oras (default testing; sid works too)
+#   FORCE_CHROOT_REBUILD=1    rebuild the chroots now (see scripts/systemd-chroot.sh)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -237,7 +243,22 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 3. Bicep CLI (script owned by another component)
+# 3. Newer clients (chroots) and oras
+# ---------------------------------------------------------------------------
+NEWEST_SUITE="${SYSEXT_NEWEST_SUITE:-testing}"
+CLIENT_SUITES=(trixie "${NEWEST_SUITE}")
+for suite in "${CLIENT_SUITES[@]}"; do
+  "${SCRIPT_DIR}/systemd-chroot.sh" "${suite}" >/dev/null \
+    || die "the ${suite} chroot (systemd-sysupdate for the end-to-end tests) could not be built; see the message above"
+done
+oras_dir="$("${SCRIPT_DIR}/debian-package.sh" "${NEWEST_SUITE}" oras)" \
+  || die "oras from Debian ${NEWEST_SUITE} could not be unpacked; see the message above"
+[[ -x "${oras_dir}/usr/bin/oras" ]] || die "the oras package of ${NEWEST_SUITE} has no usr/bin/oras (${oras_dir})"
+mkdir -p "${TOOLS_DIR}/oras"
+ln -sfn "${oras_dir}/usr/bin/oras" "${TOOLS_DIR}/oras/oras"
+
+# ---------------------------------------------------------------------------
+# 4. Bicep CLI (script owned by another component)
 # ---------------------------------------------------------------------------
 BICEP_SCRIPT="${SCRIPT_DIR}/install-bicep.sh"
 if [[ -x "${BICEP_SCRIPT}" ]]; then
@@ -247,7 +268,7 @@ elif [[ -f "${BICEP_SCRIPT}" ]]; then
 fi
 
 # ---------------------------------------------------------------------------
-# 4. Verification and summary
+# 5. Verification and summary
 # ---------------------------------------------------------------------------
 # shellcheck source=scripts/sysupdate-env.sh disable=SC1091
 source "${SCRIPT_DIR}/sysupdate-env.sh" \
@@ -277,6 +298,10 @@ check curl            bash -c 'curl --version | head -n1'
 check unshare         bash -c 'unshare --version'
 check systemd-sysupdate "${SYSUPDATE_BIN}" --version
 check systemd-pull    "${SYSTEMD_PULL_PATH}" --version
+for suite in "${CLIENT_SUITES[@]}"; do
+  check "sysupdate ${suite}" "${SCRIPT_DIR}/systemd-chroot.sh" run "${suite}" -- /usr/lib/systemd/systemd-sysupdate --version
+done
+check oras            bash -c "'${TOOLS_DIR}/oras/oras' version | head -n1"
 if [[ -x "${REPO_ROOT}/tools/bicep/bicep" ]]; then
   check bicep "${REPO_ROOT}/tools/bicep/bicep" --version
 fi

@@ -142,7 +142,7 @@ run() {
   [[ -z "${keyring}" || -r "${keyring}" ]] || die "keyring ${keyring} not readable"
   local env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8)
   local name
-  while IFS= read -r name; do env+=("${name}=${!name}"); done < <(compgen -e | grep '^SYSTEMD_' || true)
+  while IFS= read -r name; do env+=("${name}=${!name}"); done < <(compgen -e | grep '^SYSTEMD_' | grep -v '_PATH$' || true)
   # The inner shell sets up the mounts inside the new namespace, then chroots; "$@" after `--` is the command.
   exec unshare --mount --propagation private /bin/bash -euc '
     root="$1" keyring="$2" nbinds="$3"; shift 3
