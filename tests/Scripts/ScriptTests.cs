@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Security.Cryptography;
 using SysextFunctions.Tests.Infrastructure;
 
@@ -26,22 +25,6 @@ public class ScriptTests(RegistryServer registry)
             $"{Hex(v1)}  hello-v1.0-x86-64.raw\n{Hex(v2)}  hello-v1.1-x86-64.raw\n",
             await client.GetStringAsync("/sysexts/hello/SHA256SUMS"));
         Assert.Equal(await File.ReadAllBytesAsync(v2), await client.GetByteArrayAsync("/sysexts/hello/hello-v1.1-x86-64.raw"));
-    }
-
-    [Fact]
-    public async Task OciPushScript_PushedFileIsServed()
-    {
-        using var dir = new TempDirectory();
-        var file = dir.Combine("pushed-v2.raw");
-        await File.WriteAllBytesAsync(file, Payloads.Random(5000, 3));
-
-        await RunAsync("oci-push.sh", registry.Url.AbsoluteUri.TrimEnd('/'), "scripts/pushed", "v2", file);
-
-        await using var proxy = await ProxyServer.StartAsync(registry.Url);
-        using var client = proxy.CreateClient();
-        using var response = await client.GetAsync("/scripts/pushed/SHA256SUMS");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal($"{Hex(file)}  pushed-v2.raw\n", await response.Content.ReadAsStringAsync());
     }
 
     private static string Hex(string file) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
