@@ -27,6 +27,35 @@ public class ScriptTests(RegistryServer registry)
         Assert.Equal(await File.ReadAllBytesAsync(v2), await client.GetByteArrayAsync("/sysexts/hello/hello-v1.1-x86-64.raw"));
     }
 
+    [Fact]
+    public async Task SystemdChroot_NotBuilt_RunFailsNamingTheChrootAndTheFix()
+    {
+        using var cache = new TempDirectory();
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "scripts", "systemd-chroot.sh"), "run", "trixie", "--", "/bin/true"]);
+        start.Environment["SYSEXT_CACHE"] = cache.Path;
+
+        var run = await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(1));
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains($"no trixie chroot at {cache.Path}/chroots/trixie", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("install-test-prereqs.sh", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SystemdChroot_SuiteTheMirrorLacks_FailsWithDebootstrapsReasonAndLeavesNothing()
+    {
+        using var cache = new TempDirectory();
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "scripts", "systemd-chroot.sh"), "no-such-suite"]);
+        start.Environment["SYSEXT_CACHE"] = cache.Path;
+
+        var run = await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(2));
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("debootstrap of no-such-suite failed", run.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(cache.Path, "chroots", "no-such-suite")));
+        Assert.Empty(Directory.GetDirectories(Path.Combine(cache.Path, "chroots")));
+    }
+
     private static string Hex(string file) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
 
     private static async Task RunAsync(string script, params string[] arguments)
