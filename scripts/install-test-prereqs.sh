@@ -15,8 +15,12 @@
 #   3. cosign 3 (sid) and cosign 2 (trixie) for the signature tests, unpacked by
 #      scripts/debian-package.sh into its machine-wide cache and linked as
 #      tools/cosign/cosign-3 and tools/cosign/cosign-2 (git-ignored).
-#   4. scripts/install-bicep.sh, when that file exists.
-#   5. Verifies the result and prints a summary; exits non-zero when anything is missing.
+#   4. The newer clients the end-to-end tests also run (docs/clients.md): Debian chroots with systemd from
+#      trixie (257) and from ${SYSEXT_NEWEST_SUITE} (default testing), built by scripts/systemd-chroot.sh
+#      into /var/cache/sysext-functions/chroots/ (cached; rebuilt when a week old), and Debian's oras from
+#      the same newest suite, unpacked by scripts/debian-package.sh and linked as tools/oras/oras.
+#   5. scripts/install-bicep.sh, when that file exists.
+#   6. Verifies the result and prints a summary; exits non-zero when anything is missing.
 #
 # Idempotent: a second run checks, finds everything in place and does no network I/O.
 # Must run as root (apt-get install). Runs from any working directory.
@@ -24,6 +28,8 @@
 # Environment knobs:
 #   SYSTEMD_BACKPORTS_SUITE   suite to fetch systemd from (default: bookworm-backports)
 #   FORCE_SYSTEMD_REFRESH=1   re-download and re-unpack tools/systemd even if present
+#   SYSEXT_NEWEST_SUITE       Debian suite of the newest client and of oras (default testing; sid works too)
+#   FORCE_CHROOT_REBUILD=1    rebuild the chroots now (see scripts/systemd-chroot.sh)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -250,6 +256,19 @@ for spec in sid:cosign-3 trixie:cosign-2; do
   [[ -x "${unpacked}/usr/bin/cosign" ]] || die "${unpacked}/usr/bin/cosign is missing"
   ln -sfn "${unpacked}/usr/bin/cosign" "${COSIGN_DIR}/${spec#*:}"
 done
+# 3b. Newer clients (chroots) and oras
+# ---------------------------------------------------------------------------
+NEWEST_SUITE="${SYSEXT_NEWEST_SUITE:-testing}"
+CLIENT_SUITES=(trixie "${NEWEST_SUITE}")
+for suite in "${CLIENT_SUITES[@]}"; do
+  "${SCRIPT_DIR}/systemd-chroot.sh" "${suite}" >/dev/null \
+    || die "the ${suite} chroot (systemd-sysupdate for the end-to-end tests) could not be built; see the message above"
+done
+oras_dir="$("${SCRIPT_DIR}/debian-package.sh" "${NEWEST_SUITE}" oras)" \
+  || die "oras from Debian ${NEWEST_SUITE} could not be unpacked; see the message above"
+[[ -x "${oras_dir}/usr/bin/oras" ]] || die "the oras package of ${NEWEST_SUITE} has no usr/bin/oras (${oras_dir})"
+mkdir -p "${TOOLS_DIR}/oras"
+ln -sfn "${oras_dir}/usr/bin/oras" "${TOOLS_DIR}/oras/oras"
 
 # ---------------------------------------------------------------------------
 # 4. Bicep CLI (script owned by another component)
@@ -294,6 +313,10 @@ check systemd-sysupdate "${SYSUPDATE_BIN}" --version
 check systemd-pull    "${SYSTEMD_PULL_PATH}" --version
 check cosign-3        bash -c "'${COSIGN_DIR}/cosign-3' version >/dev/null 2>&1 && readlink -f '${COSIGN_DIR}/cosign-3'"
 check cosign-2        bash -c "'${COSIGN_DIR}/cosign-2' version >/dev/null 2>&1 && readlink -f '${COSIGN_DIR}/cosign-2'"
+for suite in "${CLIENT_SUITES[@]}"; do
+  check "sysupdate ${suite}" "${SCRIPT_DIR}/systemd-chroot.sh" run "${suite}" -- /usr/lib/systemd/systemd-sysupdate --version
+done
+check oras            bash -c "'${TOOLS_DIR}/oras/oras' version | head -n1"
 if [[ -x "${REPO_ROOT}/tools/bicep/bicep" ]]; then
   check bicep "${REPO_ROOT}/tools/bicep/bicep" --version
 fi

@@ -61,7 +61,7 @@ public static class ServiceCollectionExtensions
         // A key that cannot be read or unlocked stops the start, rather than failing every signature request.
         services.AddOptions<SigningOptions>().Bind(configuration.GetSection(SigningOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner());
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SysextCatalogue>();
         services.AddSingleton<SysextHandler>();
         return services;
