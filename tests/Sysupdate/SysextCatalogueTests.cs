@@ -136,20 +136,6 @@ public class SysextCatalogueTests
         await source.Received(1).GetManifestAsync("repo", Arg.Any<string>(), Arg.Any<CancellationToken>());
     }
 
-    [Theory]
-    [InlineData("sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true)]
-    [InlineData("sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.sig", true)]
-    [InlineData("sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.att", true)]
-    [InlineData("sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.sbom", true)]
-    [InlineData("sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.raw", false)]
-    [InlineData("sha256-0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", false)]
-    [InlineData("sha256-0123", false)]
-    [InlineData("v1.27.8-x86-64", false)]
-    public void IsReferrerTag_OnlyTheReferrerAndCosignSchemas(string tag, bool expected)
-    {
-        Assert.Equal(expected, SysextCatalogue.IsReferrerTag(tag));
-    }
-
     [Fact]
     public async Task FindAsync_CosignSignatureTagName_NotResolved()
     {

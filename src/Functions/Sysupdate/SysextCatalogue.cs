@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -50,7 +49,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     public async Task<IReadOnlyList<SysextFile>> ListAsync(Upstream upstream, string name, CancellationToken cancellationToken = default)
     {
         var tags = (await upstream.Source.ListTagsAsync(upstream.Repository, cancellationToken).ConfigureAwait(false))
-            .Where(tag => !IsReferrerTag(tag))
+            .Where(tag => !ReferrerTags.IsReferrerTag(tag))
             .ToList();
         var perTag = new IReadOnlyList<SysextFile>[tags.Count];
         // With keys, signature tags are looked for only where the listing shows them.
@@ -72,7 +71,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     public async Task<SysextFile?> FindAsync(Upstream upstream, string name, string fileName, CancellationToken cancellationToken = default)
     {
         // At most a whole tag and one tag-without-architecture: the seed's tags end in an architecture too.
-        foreach (var tag in FileNaming.CandidateTags(name, fileName).Where(tag => !IsReferrerTag(tag)))
+        foreach (var tag in FileNaming.CandidateTags(name, fileName).Where(tag => !ReferrerTags.IsReferrerTag(tag)))
         {
             var files = await FilesOfTagAsync(upstream, name, tag, probing: true, knownTags: null, cancellationToken).ConfigureAwait(false);
             if (files.FirstOrDefault(f => f.Name == fileName) is { } file)
@@ -89,12 +88,6 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, bool probing, IReadOnlySet<string>? knownTags, CancellationToken cancellationToken)
     {
         var repository = upstream.Repository;
-        if (ReferrerTags.IsReferrerTag(tag))
-        {
-            // Signatures, attestations, SBOMs (sha256-<hex>, sha256-<hex>.sig): never a version, and no news.
-            return [];
-        }
-
         if (!Reference.IsValidTag(tag))
         {
             LogTagSkipped(logger, repository, tag, "tag outside the OCI tag grammar");
@@ -206,17 +199,6 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
 
         return (layer, digest);
     }
-
-    /// <summary>
-    /// Tags that point at signatures and other referrers, not at versions: the referrers tag schema of
-    /// distribution-spec 1.1 (<c>sha256-&lt;hex&gt;</c>) and cosign's <c>.sig</c>, <c>.att</c>, <c>.sbom</c> tags
-    /// beside it. A signed repository has one per version, so they are left out silently, not logged one by one.
-    /// https://github.com/opencontainers/distribution-spec/blob/main/spec.md#referrers-tag-schema
-    /// </summary>
-    public static bool IsReferrerTag(string tag) => ReferrerTag().IsMatch(tag);
-
-    [GeneratedRegex(@"^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$", RegexOptions.CultureInvariant)]
-    private static partial Regex ReferrerTag();
 
     // Sources are long-lived singletons; a number per instance keeps cache keys apart without asking sources for a name.
     private static string NextSourceKey(IOciSource source) => Interlocked.Increment(ref s_sources).ToString(CultureInfo.InvariantCulture);
