@@ -23,4 +23,11 @@ public interface IOciSource
 
     /// <summary>An anonymous URL clients can fetch the blob from themselves, or null when there is none.</summary>
     Uri? BlobUri(string repository, Digest digest);
+
+    /// <summary>
+    /// The source's repositories, at most <paramref name="max"/> (<see cref="RepositoryList.Truncated"/> says when
+    /// there were more). A registry may refuse: then a <see cref="RegistryException"/> (Denied, NotFound, …).
+    /// </summary>
+    Task<RepositoryList> ListRepositoriesAsync(int max, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("this source does not list its repositories");
 }

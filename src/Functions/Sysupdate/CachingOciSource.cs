@@ -48,6 +48,9 @@ public sealed class CachingOciSource(IOciSource inner, ManifestCache cache) : IO
 
     public Uri? BlobUri(string repository, Digest digest) => inner.BlobUri(repository, digest);
 
+    public Task<RepositoryList> ListRepositoriesAsync(int max, CancellationToken cancellationToken = default) =>
+        inner.ListRepositoriesAsync(max, cancellationToken);
+
     private ManifestResponse Remember(string repository, string? tag, ManifestResponse manifest)
     {
         cache.Add(_scope, repository, tag, manifest);
