@@ -276,7 +276,7 @@ check xz              bash -c 'xz --version | head -n1'
 check zstd            zstd --version
 check curl            bash -c 'curl --version | head -n1'
 check unshare         bash -c 'unshare --version'
-check chromium        /usr/bin/chromium --version
+check chromium        bash -c '/usr/bin/chromium --version 2>/dev/null'
 check systemd-sysupdate "${SYSUPDATE_BIN}" --version
 check systemd-pull    "${SYSTEMD_PULL_PATH}" --version
 if [[ -x "${REPO_ROOT}/tools/bicep/bicep" ]]; then
