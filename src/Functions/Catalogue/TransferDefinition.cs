@@ -52,6 +52,15 @@ public static class TransferDefinition
         return new Pattern(name, best.Key.WithArchitecture, best.Key.Suffix, files.Count - best.Count());
     }
 
+    /// <summary>The comment line that says what to run once before the first update.</summary>
+    public const string SetupPrefix = "Before the first run: ";
+
+    /// <summary>
+    /// What a machine needs once: systemd-sysupdate (254) refuses to list or update when the target directory is
+    /// missing, and cannot make the current link in a directory that does not exist.
+    /// </summary>
+    public static string Setup(string name) => $"mkdir -p /opt/extensions/{name} /etc/extensions";
+
     /// <param name="source">The repository's URL as the client reached it, without a trailing slash.</param>
     /// <param name="listSigned">Whether this server signs SHA256SUMS.</param>
     public static string Render(string repository, string name, IReadOnlyList<SysextFile> files, Uri source, bool listSigned)
@@ -60,7 +69,8 @@ public static class TransferDefinition
         var text = new StringBuilder();
         text.Append("# systemd-sysupdate transfer definition for ").Append(repository).Append(", from ").Append(source.AbsoluteUri).Append('\n')
             .Append("# Save as /etc/sysupdate.d/50-").Append(name).Append(".transfer (systemd 257 and later)\n")
-            .Append("# or /etc/sysupdate.d/50-").Append(name).Append(".conf (older), then run: systemd-sysupdate list / update\n");
+            .Append("# or /etc/sysupdate.d/50-").Append(name).Append(".conf (older), then run: systemd-sysupdate list / update\n")
+            .Append("# sysupdate does not create the target directories. ").Append(SetupPrefix).Append(Setup(name)).Append('\n');
         if (files.Count == 0)
         {
             text.Append("# The repository has no usable tag yet: this assumes raw images without architecture.\n");

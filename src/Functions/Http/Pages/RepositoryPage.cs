@@ -77,7 +77,8 @@ public static class RepositoryPage
         html.Append($"<h2>Use it with systemd-sysupdate</h2>\n")
             .Append($"<p>Save as <code>{saveAs}.transfer</code> (systemd 257 and later) or <code>{saveAs}.conf</code> (older), then run <code>systemd-sysupdate list</code> and <code>update</code>:</p>\n")
             .Append($"<pre>{transfer}</pre>\n")
-            .Append($"<p>Or download it:</p>\n<pre>curl -fsSo {saveAs}.conf {new Uri(repositoryUrl, name + SysupdatePath.TransferExtension).AbsoluteUri}</pre>\n")
+            .Append($"<p>Or download it, and make the directories sysupdate does not create:</p>\n")
+            .Append($"<pre>mkdir -p /etc/sysupdate.d\ncurl -fsSo {saveAs}.conf {new Uri(repositoryUrl, name + SysupdatePath.TransferExtension).AbsoluteUri}\n{TransferDefinition.Setup(name)}</pre>\n")
             .Append($"<p class=\"muted\">For programs: this URL with <code>Accept: application/json</code>.</p>\n</main>\n");
         return new HtmlPage($"{catalogue.Repository} · Sysext Functions", html.ToString());
     }
