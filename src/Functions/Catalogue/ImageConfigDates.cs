@@ -74,9 +74,9 @@ public sealed partial class ImageConfigDates(HybridCache cache, ILogger<ImageCon
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             return created.Length == 0 ? null : created;
         }
-        catch (RegistryException e)
+        catch (Exception e) when (e is RegistryException or IOException or HttpRequestException)
         {
-            // Not cached: the registry may answer next time.
+            // Not cached: the registry may answer next time. A date is never worth failing the page for.
             LogConfigUnread(logger, upstream.Repository, digest.ToString(), e.Message);
             return null;
         }
