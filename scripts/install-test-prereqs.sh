@@ -3,7 +3,8 @@
 #
 #   1. Debian packages (apt, only when missing): docker-registry (distribution 2.8),
 #      apache2-utils (htpasswd), nginx-light, gpg, xz-utils, zstd, curl, util-linux,
-#      squashfs-tools (the demo builds a real sysext image).
+#      squashfs-tools (the demo builds a real sysext image), chromium and
+#      fonts-dejavu-core (headless render of the catalogue page).
 #      The packaged docker-registry service is stopped and disabled: tests start
 #      their own registry instances, and port 5000 must stay free for the demo.
 #   2. systemd 254 from bookworm-backports (systemd, systemd-container,
@@ -43,7 +44,7 @@ BACKPORTS_SUITE="${SYSTEMD_BACKPORTS_SUITE:-bookworm-backports}"
 BASE_SUITE="bookworm"
 SYSTEMD_PKGS=(systemd systemd-container libsystemd-shared)
 MIN_SYSTEMD_MAJOR=254
-APT_PKGS=(docker-registry apache2-utils nginx-light gpg xz-utils zstd curl util-linux squashfs-tools)
+APT_PKGS=(docker-registry apache2-utils nginx-light gpg xz-utils zstd curl util-linux squashfs-tools chromium fonts-dejavu-core)
 DEBIAN_SOURCES="/etc/apt/sources.list.d/debian.sources"
 
 export DEBIAN_FRONTEND=noninteractive
@@ -309,6 +310,7 @@ check xz              bash -c 'xz --version | head -n1'
 check zstd            zstd --version
 check curl            bash -c 'curl --version | head -n1'
 check unshare         bash -c 'unshare --version'
+check chromium        bash -c '/usr/bin/chromium --version 2>/dev/null'
 check systemd-sysupdate "${SYSUPDATE_BIN}" --version
 check systemd-pull    "${SYSTEMD_PULL_PATH}" --version
 check cosign-3        bash -c "'${COSIGN_DIR}/cosign-3' version >/dev/null 2>&1 && readlink -f '${COSIGN_DIR}/cosign-3'"

@@ -32,4 +32,11 @@ public interface IOciSource
     /// </summary>
     Task<IReadOnlyList<Descriptor>?> GetReferrersAsync(string repository, Digest subject, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<Descriptor>?>(null);
+
+    /// <summary>
+    /// The source's repositories, at most <paramref name="max"/> (<see cref="RepositoryList.Truncated"/> says when
+    /// there were more). A registry may refuse: then a <see cref="RegistryException"/> (Denied, NotFound, …).
+    /// </summary>
+    Task<RepositoryList> ListRepositoriesAsync(int max, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("this source does not list its repositories");
 }

@@ -22,6 +22,12 @@ public sealed class ProxyOptions
     public const string Section = "Proxy";
 
     public BlobDelivery BlobDelivery { get; set; } = BlobDelivery.Auto;
+
+    /// <summary>
+    /// Take <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> as the URL clients used, for generated transfer
+    /// definitions: only behind a proxy that sets them (Azure's front end sets <c>X-Forwarded-Proto</c>).
+    /// </summary>
+    public bool TrustForwardedHeaders { get; set; }
 }
 
 /// <summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SysextFunctions.Catalogue;
 using SysextFunctions.Http;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Layout;
@@ -63,6 +64,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SysextCatalogue>();
+        services.AddSysextCatalogue();
         services.AddSingleton<SysextHandler>();
         return services;
     }

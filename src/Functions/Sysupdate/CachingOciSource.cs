@@ -52,6 +52,9 @@ public sealed class CachingOciSource(IOciSource inner, ManifestCache cache) : IO
     public Task<IReadOnlyList<Descriptor>?> GetReferrersAsync(string repository, Digest subject, CancellationToken cancellationToken = default) =>
         inner.GetReferrersAsync(repository, subject, cancellationToken);
 
+    public Task<RepositoryList> ListRepositoriesAsync(int max, CancellationToken cancellationToken = default) =>
+        inner.ListRepositoriesAsync(max, cancellationToken);
+
     private ManifestResponse Remember(string repository, string? tag, ManifestResponse manifest)
     {
         cache.Add(_scope, repository, tag, manifest);

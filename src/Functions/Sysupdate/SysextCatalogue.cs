@@ -123,7 +123,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         }
 
         return SingleLayer(repository, tag, manifest) is { } layer
-            ? [new SysextFile(FileNaming.FileName(name, tag, FileNaming.Suffix(layer.Descriptor)), tag, layer.Digest, layer.Descriptor.Size)]
+            ? [ManifestFacts.Describe(new SysextFile(FileNaming.FileName(name, tag, FileNaming.Suffix(layer.Descriptor)), tag, layer.Digest, layer.Descriptor.Size), manifest)]
             : [];
     }
 
@@ -163,7 +163,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
             {
                 var child = await upstream.Source.GetManifestAsync(repository, platform.Manifest.ToString(), cancellationToken).ConfigureAwait(false);
                 return SingleLayer(repository, what, child.Manifest) is { } layer
-                    ? new SysextFile(FileNaming.FileName(name, tag, platform.Architecture, FileNaming.Suffix(layer.Descriptor)), tag, layer.Digest, layer.Descriptor.Size)
+                    ? ManifestFacts.Describe(new SysextFile(FileNaming.FileName(name, tag, platform.Architecture, FileNaming.Suffix(layer.Descriptor)), tag, layer.Digest, layer.Descriptor.Size), child.Manifest, platform.Architecture, index)
                     : null;
             }
             catch (RegistryException e) when (e.Failure is RegistryFailure.NotFound or RegistryFailure.InvalidResponse)

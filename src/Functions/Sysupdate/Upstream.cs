@@ -93,6 +93,12 @@ public sealed class UpstreamResolver
         _sources = sources;
     }
 
+    /// <summary>The configured mappings, exact paths first; empty when the default registry is passed through.</summary>
+    public IReadOnlyList<RepositoryMapping> Mappings => _mappings;
+
+    /// <summary>The default registry, which serves every repository under its own name when there are no mappings.</summary>
+    public IOciSource DefaultSource => _sources("");
+
     /// <summary>The upstream of a client-facing repository, or null when it is not served.</summary>
     public Upstream? Resolve(string repository)
     {
