@@ -48,12 +48,12 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     /// <summary>All files of a repository, ordered by name.</summary>
     public async Task<IReadOnlyList<SysextFile>> ListAsync(Upstream upstream, string name, CancellationToken cancellationToken = default)
     {
-        var tags = (await upstream.Source.ListTagsAsync(upstream.Repository, cancellationToken).ConfigureAwait(false))
-            .Where(tag => !ReferrerTags.IsReferrerTag(tag))
-            .ToList();
+        var allTags = await upstream.Source.ListTagsAsync(upstream.Repository, cancellationToken).ConfigureAwait(false);
+        // Signatures, attestations, SBOMs are never versions, but with keys they are what is looked for, and only
+        // where the listing shows them.
+        var tags = allTags.Where(tag => !ReferrerTags.IsReferrerTag(tag)).ToList();
+        IReadOnlySet<string>? knownTags = upstream.CosignKeys is null ? null : allTags.ToHashSet(StringComparer.Ordinal);
         var perTag = new IReadOnlyList<SysextFile>[tags.Count];
-        // With keys, signature tags are looked for only where the listing shows them.
-        IReadOnlySet<string>? knownTags = upstream.CosignKeys is null ? null : tags.ToHashSet(StringComparer.Ordinal);
         await Parallel.ForEachAsync(
             Enumerable.Range(0, tags.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(options.Value.ResolveParallelism, 1), CancellationToken = cancellationToken },
