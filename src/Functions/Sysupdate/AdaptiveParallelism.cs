@@ -45,6 +45,13 @@ internal sealed class AdaptiveParallelism
         for (var attempt = 1; ; attempt++)
         {
             await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // A slot freed by a failure can reach a waiter before its cancellation does: hand it on unused.
+                Release();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             int generation;
             lock (_gate)
             {
