@@ -293,8 +293,8 @@ namespace SysextFunctions.Bench
                 {
                     var bound = newDigests[i] + tagPages[i];
                     _rows.Add(mode == "acr"
-                        ? new Row($"R{i + 1}", $"registry requests, {labels[i]}", $"{counts[i]} (ACR _tags)", $"{newDigests[i]} new digests + {tagPages[i]} pages", "", $"≤ {bound}", counts[i] <= bound)
-                        : new Row($"R{i + 1}'", $"registry requests, {labels[i]}", $"{counts[i]} (distribution API)", "no digests in its tag list: one request per tag", "", "", null));
+                        ? new Row($"R{i + 1}", $"registry requests, {labels[i]}", $"{counts[i]} (ACR _tags)", $"{newDigests[i]} new digest{(newDigests[i] == 1 ? "" : "s")} + {tagPages[i]} pages", "", $"≤ {bound}", counts[i] <= bound)
+                        : new Row($"R{i + 1}'", $"registry requests, {labels[i]}", $"{counts[i]} (distribution API)", "no digests in its tag list", "", "", null));
                 }
             }
         }
