@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry.Content;
+using SysextFunctions.Registry.Oci;
 
 namespace SysextFunctions.Registry.Remote;
 
@@ -80,6 +81,12 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
         client.GetBlobAsync(repository, digest, followRedirects, cancellationToken);
 
     public Uri? BlobUri(string repository, Digest digest) => ((IOciSource)client).BlobUri(repository, digest);
+
+    public Task<IReadOnlyList<Descriptor>?> GetReferrersAsync(string repository, Digest subject, CancellationToken cancellationToken = default) =>
+        client.GetReferrersAsync(repository, subject, cancellationToken);
+
+    public Task<RepositoryList> ListRepositoriesAsync(int max, CancellationToken cancellationToken = default) =>
+        client.ListRepositoriesAsync(max, cancellationToken);
 
     private async Task<IReadOnlyList<ListedTag>> ListAcrAsync(string repository, CancellationToken cancellationToken)
     {
