@@ -292,12 +292,12 @@ public sealed class FunctionsHostEmulator : IAsyncDisposable
             var answer = (await response.WaitAsync(TimeSpan.FromMinutes(5))).InvocationResponse;
             var error = answer.Result.Status == StatusResult.Types.Status.Success ? null
                 : $"{answer.Result.Exception?.Message}\n{answer.Result.Exception?.StackTrace}".Trim();
-            record = new InvocationRecord(invocationId, context.Request.Method, target, context.Response.StatusCode, forwarded, answer.Result.Status, error, answer.ReturnValue);
+            record = new InvocationRecord(invocationId, context.Request.Method, target, context.Response.StatusCode, forwarded, answer.Result.Status, error, answer.ReturnValue, [.. answer.OutputData]);
         }
         catch (Exception e) when (e is TimeoutException or IOException)
         {
             _channel.Forget(WorkerChannel.InvocationKey(invocationId));
-            record = new InvocationRecord(invocationId, context.Request.Method, target, context.Response.StatusCode, forwarded, StatusResult.Types.Status.Failure, $"no InvocationResponse: {e.Message}", null);
+            record = new InvocationRecord(invocationId, context.Request.Method, target, context.Response.StatusCode, forwarded, StatusResult.Types.Status.Failure, $"no InvocationResponse: {e.Message}", null, []);
         }
 
         if (forwarded != ForwarderError.None && context.GetForwarderErrorFeature()?.Exception is { } forwardError)

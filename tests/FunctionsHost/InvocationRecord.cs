@@ -7,6 +7,7 @@ namespace SysextFunctions.FunctionsHost;
 /// <param name="Status">The worker's <c>InvocationResponse</c> status; <c>Failure</c> when none came.</param>
 /// <param name="Error">The worker's exception, or why there is no response; null on success.</param>
 /// <param name="ReturnValue">What the function returned, as the worker serialized it into the response.</param>
+/// <param name="OutputData">The output bindings the worker sent back.</param>
 public sealed record InvocationRecord(
     string InvocationId,
     string Method,
@@ -15,7 +16,8 @@ public sealed record InvocationRecord(
     ForwarderError ForwarderError,
     StatusResult.Types.Status Status,
     string? Error,
-    TypedData? ReturnValue)
+    TypedData? ReturnValue,
+    IReadOnlyList<ParameterBinding> OutputData)
 {
     public bool Succeeded => Status == StatusResult.Types.Status.Success && ForwarderError == ForwarderError.None;
 
