@@ -33,7 +33,7 @@ public sealed class FunctionsHostEmulator : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly WorkerChannel _channel;
     private readonly WebApplication _rpc;
-    private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler
+    private readonly HttpMessageInvoker _invoker = new(new RetryConnectHandler(new SocketsHttpHandler
     {
         UseProxy = false,
         AllowAutoRedirect = false,
@@ -41,7 +41,7 @@ public sealed class FunctionsHostEmulator : IAsyncDisposable
         UseCookies = false,
         ActivityHeadersPropagator = null,
         ConnectTimeout = TimeSpan.FromSeconds(15),
-    });
+    }));
 
     private WorkerProcess? _worker;
     private WebApplication? _front;

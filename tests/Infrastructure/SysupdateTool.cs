@@ -64,6 +64,12 @@ internal static class SysupdateTool
     {
         var run = await RunWithKeyringAsync(definitions, keyring, "--json=short", "list");
         Assert.True(run.ExitCode == 0, run.ToString());
+        return ParseList(run);
+    }
+
+    /// <summary>The output of <c>list --json=short</c>: version → assessment.</summary>
+    public static Dictionary<string, string> ParseList(ProcessRun run)
+    {
         using var json = JsonDocument.Parse(run.Stdout);
         return json.RootElement.EnumerateArray().ToDictionary(
             e => e.GetProperty("version").GetString()!,
