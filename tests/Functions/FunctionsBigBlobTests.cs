@@ -59,12 +59,13 @@ public class FunctionsBigBlobTests(RegistryServer registry, ITestOutputHelper ou
         Assert.True(await upstream.Abandoned.WaitAsync(TimeSpan.FromSeconds(30)), "the worker read the blob to its end after its client left");
         Assert.True(upstream.Bytes < Size, $"{upstream.Bytes} of {Size} bytes read from the registry");
         await functions.Emulator.WhenIdleAsync();
-        // The host sees its client gone (YARP: ResponseBodyCanceled) and the worker's IResult cancelled: a failed
-        // invocation, as the real host would record it; the only one, and for that reason only.
+        // The host sees its client gone (YARP: ResponseBodyCanceled): a failed invocation, as the real host would
+        // record it; the only one, and for that reason only. The worker's own answer depends on when it noticed:
+        // a success if its last write went out first, else a cancellation, never another error.
         var abandoned = Assert.Single(functions.Emulator.Invocations.Skip(3));
         Assert.Equal([abandoned], functions.Emulator.Failures);
         Assert.Equal(ForwarderError.ResponseBodyCanceled, abandoned.ForwarderError);
-        Assert.True(abandoned.Status != StatusResult.Types.Status.Success && abandoned.Error!.Contains("canceled", StringComparison.OrdinalIgnoreCase), $"{abandoned}\n{functions.Log}");
+        Assert.True(abandoned.Status == StatusResult.Types.Status.Success || abandoned.Error!.Contains("cancel", StringComparison.OrdinalIgnoreCase), $"{abandoned}\n{functions.Log}");
     }
 
     /// <summary>Reads the blob (or its first <paramref name="stopAfter"/> bytes, then drops the connection), hashing as it goes.</summary>
