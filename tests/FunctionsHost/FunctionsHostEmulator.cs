@@ -1,0 +1,356 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SysextFunctions.FunctionsHost.Rpc;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace SysextFunctions.FunctionsHost;
+
+/// <summary>
+/// What the Azure Functions host does for an isolated .NET worker with ASP.NET Core integration, as far as an
+/// HTTP-only app needs it: start the worker, initialize it and load its functions over <c>FunctionRpc</c>, and
+/// for each HTTP request send an <c>InvocationRequest</c> while forwarding the request itself to the worker's
+/// <c>HttpUri</c> with YARP's <see cref="IHttpForwarder"/>, the invocation id in <c>x-ms-invocation-id</c>.
+/// Every invocation is recorded; one that does not end in success is logged as an error.
+/// </summary>
+public sealed class FunctionsHostEmulator : IAsyncDisposable
+{
+    public const string HostVersion = "4.0.0-sysext-emulator";
+
+    private const string CorrelationHeader = "x-ms-invocation-id";
+
+    private readonly ConcurrentQueue<InvocationRecord> _invocations = new();
+    private readonly EmulatorOptions _options;
+    private readonly ILogger _logger;
+    private readonly WorkerChannel _channel;
+    private readonly WebApplication _rpc;
+    private readonly HttpMessageInvoker _invoker = new(new RetryConnectHandler(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        ActivityHeadersPropagator = null,
+        ConnectTimeout = TimeSpan.FromSeconds(15),
+    }));
+
+    private WorkerProcess? _worker;
+    private WebApplication? _front;
+    private IHttpForwarder? _forwarder;
+    private IReadOnlyList<HttpFunction> _functions = [];
+    private Uri? _httpUri;
+    private bool _requiresRouteParameters;
+    private bool _handlesCancel;
+    private int _inFlight;
+
+    private FunctionsHostEmulator(EmulatorOptions options, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _logger = loggerFactory.CreateLogger("FunctionsHost");
+        WorkerId = Guid.NewGuid().ToString();
+        _channel = new WorkerChannel(WorkerId, loggerFactory.CreateLogger("Worker"));
+
+        var rpc = WebApplication.CreateSlimBuilder();
+        rpc.Logging.ClearProviders();
+        rpc.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
+        rpc.Services.AddGrpc(o => (o.MaxReceiveMessageSize, o.MaxSendMessageSize) = (null, null));
+        rpc.Services.AddSingleton(_channel);
+        _rpc = rpc.Build();
+        _rpc.MapGrpcService<FunctionRpcService>();
+    }
+
+    public string WorkerId { get; }
+
+    /// <summary>Where the HTTP front listens (the first address).</summary>
+    public Uri Url { get; private set; } = null!;
+
+    /// <summary>Where the worker's own Kestrel listens, as it reported in <c>WorkerInitResponse</c>.</summary>
+    public Uri WorkerHttpUri => _httpUri!;
+
+    public int WorkerProcessId => _worker!.Id;
+
+    public IReadOnlyList<HttpFunction> Functions => _functions;
+
+    /// <summary>Every finished invocation, in the order they finished.</summary>
+    public IReadOnlyList<InvocationRecord> Invocations => [.. _invocations];
+
+    /// <summary>The invocations that did not end with a success <c>InvocationResponse</c> and clean forwarding.</summary>
+    public IReadOnlyList<InvocationRecord> Failures => [.. _invocations.Where(i => !i.Succeeded)];
+
+    /// <summary>Completes when the worker process exits (it should only when we stop it).</summary>
+    public Task WorkerExited => _worker!.Exited;
+
+    /// <summary>Starts the worker and the front, and returns once the worker has loaded its functions.</summary>
+    public static async Task<FunctionsHostEmulator> StartAsync(EmulatorOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        var emulator = new FunctionsHostEmulator(options, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        try
+        {
+            await emulator.StartWorkerAsync(cancellationToken);
+            await emulator.StartFrontAsync(cancellationToken);
+            return emulator;
+        }
+        catch
+        {
+            await emulator.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Waits until no request is being handled, so that <see cref="Invocations"/> holds them all.</summary>
+    public async Task WhenIdleAsync(TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (Volatile.Read(ref _inFlight) > 0)
+        {
+            if (deadline.Elapsed > (timeout ?? TimeSpan.FromSeconds(30)))
+            {
+                throw new TimeoutException($"{_inFlight} invocations still running");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_worker is not null)
+        {
+            await _worker.DisposeAsync();
+        }
+
+        if (_front is not null)
+        {
+            await _front.StopAsync();
+            await _front.DisposeAsync();
+        }
+
+        await _rpc.StopAsync();
+        await _rpc.DisposeAsync();
+        _invoker.Dispose();
+    }
+
+    private async Task StartWorkerAsync(CancellationToken cancellationToken)
+    {
+        var appDirectory = Path.GetFullPath(_options.AppDirectory);
+        await _rpc.StartAsync(cancellationToken);
+        var rpcUri = new Uri(_rpc.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        _worker = WorkerProcess.Start(_options, rpcUri, WorkerId, _logger);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.StartTimeout);
+        await WhileWorkerRunsAsync(_channel.Started, "open its stream", timeout.Token);
+
+        var initResponse = _channel.Expect(WorkerChannel.InitKey);
+        await _channel.SendAsync(new StreamingMessage
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            WorkerInitRequest = new WorkerInitRequest
+            {
+                HostVersion = HostVersion,
+                WorkerDirectory = appDirectory,
+                FunctionAppDirectory = appDirectory,
+            },
+        }, timeout.Token);
+        var init = (await WhileWorkerRunsAsync(initResponse, "answer WorkerInitRequest", timeout.Token)).WorkerInitResponse;
+        Require(init.Result, "WorkerInitResponse");
+        if (!init.Capabilities.TryGetValue("HttpUri", out var httpUri) || !Uri.TryCreate(httpUri, UriKind.Absolute, out _httpUri))
+        {
+            throw new InvalidOperationException($"the worker reported no HttpUri capability (is ASP.NET Core integration configured?): {init.Capabilities}");
+        }
+
+        _requiresRouteParameters = init.Capabilities.ContainsKey("RequiresRouteParameters");
+        _handlesCancel = init.Capabilities.ContainsKey("HandlesInvocationCancelMessage");
+        Log.WorkerInitialized(_logger, _httpUri, init.Capabilities.ToString());
+
+        var metadataResponse = _channel.Expect(WorkerChannel.MetadataKey);
+        await _channel.SendAsync(new StreamingMessage
+        {
+            RequestId = Guid.NewGuid().ToString(),
+            FunctionsMetadataRequest = new FunctionsMetadataRequest { FunctionAppDirectory = appDirectory },
+        }, timeout.Token);
+        var metadata = (await WhileWorkerRunsAsync(metadataResponse, "answer FunctionsMetadataRequest", timeout.Token)).FunctionMetadataResponse;
+        Require(metadata.Result, "FunctionMetadataResponse");
+        if (metadata.UseDefaultMetadataIndexing)
+        {
+            throw new InvalidOperationException("the worker asked the host to index functions.metadata itself; this emulator only does worker indexing");
+        }
+
+        var routePrefix = HttpFunction.ReadRoutePrefix(appDirectory);
+        var functions = new List<HttpFunction>();
+        foreach (var function in metadata.FunctionMetadataResults)
+        {
+            Require(function.Status, $"indexing of {function.Name}");
+            if (string.IsNullOrEmpty(function.FunctionId))
+            {
+                function.FunctionId = Guid.NewGuid().ToString();
+            }
+
+            var loaded = _channel.Expect(WorkerChannel.LoadKey(function.FunctionId));
+            await _channel.SendAsync(new StreamingMessage
+            {
+                RequestId = Guid.NewGuid().ToString(),
+                FunctionLoadRequest = new FunctionLoadRequest { FunctionId = function.FunctionId, Metadata = function },
+            }, timeout.Token);
+            Require((await WhileWorkerRunsAsync(loaded, $"load {function.Name}", timeout.Token)).FunctionLoadResponse.Result, $"FunctionLoadResponse for {function.Name}");
+            if (HttpFunction.From(function, routePrefix) is { } http)
+            {
+                functions.Add(http);
+                Log.FunctionLoaded(_logger, function.Name, http.Methods is null ? "*" : string.Join(',', http.Methods), "/" + http.Template);
+            }
+        }
+
+        _functions = functions;
+    }
+
+    private async Task StartFrontAsync(CancellationToken cancellationToken)
+    {
+        var front = WebApplication.CreateSlimBuilder();
+        front.Logging.ClearProviders();
+        front.WebHost.UseUrls(_options.Urls);
+        front.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        front.Services.AddHttpForwarder();
+        _front = front.Build();
+        _forwarder = _front.Services.GetRequiredService<IHttpForwarder>();
+        _front.Run(HandleAsync);
+        await _front.StartAsync(cancellationToken);
+        var addresses = _front.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        Url = new Uri(addresses.First());
+        Log.Listening(_logger, string.Join(", ", addresses));
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            await InvokeAsync(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task InvokeAsync(HttpContext context)
+    {
+        var (function, routeValues) = _functions.Select(f => (f, v: f.Match(context.Request))).FirstOrDefault(m => m.v is not null);
+        if (function is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        var invocationId = Guid.NewGuid().ToString();
+        var target = context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent();
+        var http = new RpcHttp();
+        var request = new InvocationRequest
+        {
+            InvocationId = invocationId,
+            FunctionId = function.FunctionId,
+            TraceContext = new RpcTraceContext { TraceParent = TraceParent() },
+            InputData = { new ParameterBinding { Name = function.BindingName, Data = new TypedData { Http = http } } },
+        };
+        foreach (var (name, value) in routeValues!)
+        {
+            if (value?.ToString() is { } text)
+            {
+                request.TriggerMetadata[name] = new TypedData { String = text };
+                if (_requiresRouteParameters)
+                {
+                    http.Params[name] = text;
+                }
+            }
+        }
+
+        // As the host: the forwarding starts first, so the worker's HTTP side is on its way when the invocation lands.
+        var response = _channel.Expect(WorkerChannel.InvocationKey(invocationId));
+        context.Request.Headers[CorrelationHeader] = invocationId;
+        var forwarding = _forwarder!.SendAsync(context, _httpUri!.AbsoluteUri, _invoker, new ForwarderRequestConfig { ActivityTimeout = _options.ActivityTimeout }).AsTask();
+        await _channel.SendAsync(new StreamingMessage { InvocationRequest = request });
+        await using var cancel = context.RequestAborted.Register(() =>
+        {
+            if (_handlesCancel)
+            {
+                _ = _channel.SendAsync(new StreamingMessage { InvocationCancel = new InvocationCancel { InvocationId = invocationId } });
+            }
+        });
+
+        var forwarded = await forwarding;
+        InvocationRecord record;
+        try
+        {
+            var answer = (await response.WaitAsync(TimeSpan.FromMinutes(5))).InvocationResponse;
+            var error = answer.Result.Status == StatusResult.Types.Status.Success ? null
+                : $"{answer.Result.Exception?.Message}\n{answer.Result.Exception?.StackTrace}".Trim();
+            record = new InvocationRecord(invocationId, context.Request.Method, target, context.Response.StatusCode, forwarded, answer.Result.Status, error, answer.ReturnValue, [.. answer.OutputData]);
+        }
+        catch (Exception e) when (e is TimeoutException or IOException)
+        {
+            _channel.Forget(WorkerChannel.InvocationKey(invocationId));
+            record = new InvocationRecord(invocationId, context.Request.Method, target, context.Response.StatusCode, forwarded, StatusResult.Types.Status.Failure, $"no InvocationResponse: {e.Message}", null, []);
+        }
+
+        if (forwarded != ForwarderError.None && context.GetForwarderErrorFeature()?.Exception is { } forwardError)
+        {
+            record = record with { Error = $"{record.Error}\nforwarding: {forwardError.Message}".Trim() };
+        }
+
+        _invocations.Enqueue(record);
+        if (record.Succeeded)
+        {
+            Log.InvocationDone(_logger, record);
+        }
+        else
+        {
+            Log.InvocationFailed(_logger, record);
+        }
+    }
+
+    /// <summary>A W3C traceparent: the current activity's, or a fresh one as the host's request span would be.</summary>
+    private static string TraceParent() =>
+        Activity.Current?.Id is { } id && Activity.Current.IdFormat == ActivityIdFormat.W3C
+            ? id
+            : $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
+
+    private static void Require(StatusResult? result, string what)
+    {
+        if (result is not null && result.Status != StatusResult.Types.Status.Success)
+        {
+            throw new InvalidOperationException($"{what}: {result.Status} {result.Result} {result.Exception?.Message}\n{result.Exception?.StackTrace}");
+        }
+    }
+
+    /// <summary>Awaits <paramref name="task"/>, failing with the worker's output if it exits or time runs out first.</summary>
+    private async Task<T> WhileWorkerRunsAsync<T>(Task<T> task, string what, CancellationToken cancellationToken)
+    {
+        await WhileWorkerRunsAsync((Task)task, what, cancellationToken);
+        return await task;
+    }
+
+    private async Task WhileWorkerRunsAsync(Task task, string what, CancellationToken cancellationToken)
+    {
+        var worker = _worker!;
+        try
+        {
+            var first = await Task.WhenAny(task, worker.Exited).WaitAsync(cancellationToken);
+            if (first != task)
+            {
+                throw new InvalidOperationException($"the worker exited with {worker.ExitCode} before it would {what}\n{worker.Output}");
+            }
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new TimeoutException($"the worker did not {what} within {_options.StartTimeout}\n{worker.Output}", e);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace SysextFunctions.Tests.Infrastructure;
+
+/// <summary>Keeps log lines at or above a level in memory, to show in a failing test's message.</summary>
+internal sealed class CapturedLog(LogLevel minimum) : ILoggerProvider
+{
+    private const int MaxLines = 500;
+
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly LogLevel _minimum = minimum;
+
+    public IReadOnlyCollection<string> Lines => _lines;
+
+    public override string ToString() => string.Join('\n', _lines);
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLog log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= log._minimum;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                log._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : "\n" + exception)}");
+                while (log._lines.Count > MaxLines && log._lines.TryDequeue(out _))
+                {
+                }
+            }
+        }
+    }
+}
