@@ -61,6 +61,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner());
         services.AddSingleton<SysextCatalogue>();
+        services.AddSingleton<HttpCaching>();
         services.AddSingleton<SysextHandler>();
         return services;
     }
