@@ -89,6 +89,8 @@ public static class ServiceCollectionExtensions
                 // (Cache:ResolveParallelism). Over HTTP/2, more connections once a server's stream limit is hit.
                 EnableMultipleHttp2Connections = true,
                 ConnectTimeout = TimeSpan.FromSeconds(10),
+                // A private registry's own CA (CaCertificateFile) is trusted for this upstream only.
+                SslOptions = UpstreamTrust.ClientOptions(upstream.CaCertificates),
             })
             .AddRegistryResilience()
             .AddHttpMessageHandler(sp => new RegistryAuthHandler(
