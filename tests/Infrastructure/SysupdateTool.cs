@@ -59,6 +59,30 @@ internal static class SysupdateTool
         return await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(2));
     }
 
+    /// <summary>
+    /// Runs sysupdate where the system CA bundle (/etc/ssl/certs/ca-certificates.crt, which systemd-pull's libcurl
+    /// reads) is <paramref name="caBundle"/>: a bind mount inside a private mount namespace, so the machine's trust
+    /// store is never touched (needs root).
+    /// </summary>
+    public static async Task<ProcessRun> RunTrustingAsync(string definitions, string caBundle, params string[] arguments)
+    {
+        ChildProcess.Require(Binary, Pull);
+
+        var start = new ProcessStartInfo("/usr/bin/unshare");
+        foreach (var argument in (string[])["--mount", "--propagation", "private", "/bin/sh", "-c",
+            "mount --bind \"$0\" /etc/ssl/certs/ca-certificates.crt && exec \"$@\"", caBundle, Binary,
+            $"--definitions={definitions}", "--no-pager", .. arguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["LD_LIBRARY_PATH"] = LibraryDirectory;
+        start.Environment["SYSTEMD_PULL_PATH"] = Pull;
+        start.Environment["SYSTEMD_COLORS"] = "0";
+        start.Environment["SYSTEMD_LOG_LEVEL"] = "info";
+        return await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(2));
+    }
+
     /// <summary><c>list --json=short</c>: version → assessment.</summary>
     public static async Task<Dictionary<string, string>> ListAsync(string definitions, string? keyring = null)
     {
