@@ -91,7 +91,8 @@ public sealed class RegistryServer : IAsyncLifetime
                 // 200 without auth, 401 with: either way it is up.
                 return;
             }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            // A probe that times out (a TLS handshake on a loaded machine) is asked again too.
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(50);
             }

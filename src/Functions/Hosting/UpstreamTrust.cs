@@ -6,7 +6,9 @@ namespace SysextFunctions.Hosting;
 
 /// <summary>
 /// The certificate authorities one upstream registry is trusted by (<c>CaCertificateFile</c>): a private registry's
-/// own CA, trusted for that registry's connections only, never added to the machine's store.
+/// own CA, trusted for that upstream's connections only (the registry, its token service, storage it redirects
+/// to), never added to the machine's store, and in addition to the system's CAs, which storage behind a private
+/// registry usually needs.
 /// </summary>
 public static class UpstreamTrust
 {
@@ -37,8 +39,8 @@ public static class UpstreamTrust
     }
 
     /// <summary>
-    /// TLS options that accept a registry's certificate only when it chains to one of <paramref name="roots"/>
-    /// (and names the host, as always); the machine's store plays no part. Null roots: the system's defaults.
+    /// TLS options that accept a certificate the system trusts or one that chains to one of <paramref name="roots"/>
+    /// (and names the host, as always). Null roots: the system's defaults.
     /// </summary>
     public static SslClientAuthenticationOptions ClientOptions(X509Certificate2Collection? roots) => roots is null
         ? new SslClientAuthenticationOptions()
@@ -46,6 +48,11 @@ public static class UpstreamTrust
 
     private static bool Trusted(X509Certificate2Collection roots, X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors)
     {
+        if (errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+
         // A missing certificate or a wrong host name is never excused; only the chain is judged anew.
         if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
         {
