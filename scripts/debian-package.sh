@@ -83,7 +83,7 @@ EOF
 
 refresh() { apt-get update -qq >/dev/null || die "apt-get update of ${suite} failed"; }
 
-candidate() { apt-cache show --no-all-versions "$1" 2>/dev/null | awk '/^Version:/ { print $2; exit }'; }
+candidate() { apt-cache show --no-all-versions "$1" 2>/dev/null | awk '/^Version:/ && !v { v = $2 } END { print v }'; }
 
 mkdir -p "${cache}"
 exec 9>"${cache}/.lock"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The product on a working default, from a fresh Debian 12 machine:
-#   1. installs the prerequisites (systemd-sysupdate 254 unpacked into tools/, Debian's docker-registry);
+#   1. installs the prerequisites (systemd-sysupdate 254 unpacked into tools/, Debian's docker-registry,
+#      Debian's oras linked as tools/oras/oras);
 #   2. builds a sample sysext "hello" in two versions (real squashfs sysext images) and puts them in an
 #      OCI image layout directory, as `oras push --oci-layout` would: no registry needed. With --registry,
-#      starts a throwaway registry on 127.0.0.1:5000 instead and pushes them there, as `oras push` would;
+#      starts a throwaway registry on 127.0.0.1:5000 instead and pushes them there with the real `oras push`;
 #   3. starts Sysext Functions standalone on http://localhost:5001 in front of it, runs
 #      `systemd-sysupdate list` against it once, and prints the transfer definition to use.
 # Ctrl-C stops everything; the sample content is deleted.
@@ -59,7 +60,10 @@ for version in v1.0 v1.1; do
   image="$work/hello-${version}-${arch}.raw"
   mksquashfs "$tree" "$image" -quiet -noappend -all-root >/dev/null
   if [[ "$upstream" == registry ]]; then
-    bash scripts/oci-push.sh "http://127.0.0.1:${registry_port}" "sysexts/hello" "${version}-${arch}" "$image"
+    # From the image's folder: the layer's title is the file name as given, and it names the file served.
+    (cd "$work" && "${repo_root}/tools/oras/oras" push --plain-http --no-tty \
+      "127.0.0.1:${registry_port}/sysexts/hello:${version}-${arch}" "$(basename "$image")" >/dev/null)
+    echo "pushed sysexts/hello:${version}-${arch} with oras"
   fi
 done
 

@@ -3,7 +3,8 @@
 #
 #   1. Debian packages (apt, only when missing): docker-registry (distribution 2.8),
 #      apache2-utils (htpasswd), nginx-light, gpg, xz-utils, zstd, curl, util-linux,
-#      squashfs-tools (the demo builds a real sysext image).
+#      squashfs-tools (the demo builds a real sysext image), chromium and
+#      fonts-dejavu-core (headless render of the catalogue page).
 #      The packaged docker-registry service is stopped and disabled: tests start
 #      their own registry instances, and port 5000 must stay free for the demo.
 #   2. systemd 254 from bookworm-backports (systemd, systemd-container,
@@ -12,8 +13,15 @@
 #      `dpkg -x` into <repo>/tools/systemd/ (git-ignored). The system's own systemd
 #      is never replaced. Use scripts/sysupdate-env.sh to get the environment for
 #      the unpacked systemd-sysupdate / systemd-pull.
-#   3. scripts/install-bicep.sh, when that file exists.
-#   4. Verifies the result and prints a summary; exits non-zero when anything is missing.
+#   3. cosign 3 (sid) and cosign 2 (trixie) for the signature tests, unpacked by
+#      scripts/debian-package.sh into its machine-wide cache and linked as
+#      tools/cosign/cosign-3 and tools/cosign/cosign-2 (git-ignored).
+#   4. The newer clients the end-to-end tests also run (docs/clients.md): Debian chroots with systemd from
+#      trixie (257) and from ${SYSEXT_NEWEST_SUITE} (default testing), built by scripts/systemd-chroot.sh
+#      into /var/cache/sysext-functions/chroots/ (cached; rebuilt when a week old), and Debian's oras from
+#      the same newest suite, unpacked by scripts/debian-package.sh and linked as tools/oras/oras.
+#   5. scripts/install-bicep.sh, when that file exists.
+#   6. Verifies the result and prints a summary; exits non-zero when anything is missing.
 #
 # Idempotent: a second run checks, finds everything in place and does no network I/O.
 # Must run as root (apt-get install). Runs from any working directory.
@@ -21,6 +29,8 @@
 # Environment knobs:
 #   SYSTEMD_BACKPORTS_SUITE   suite to fetch systemd from (default: bookworm-backports)
 #   FORCE_SYSTEMD_REFRESH=1   re-download and re-unpack tools/systemd even if present
+#   SYSEXT_NEWEST_SUITE       Debian suite of the newest client and of oras (default testing; sid works too)
+#   FORCE_CHROOT_REBUILD=1    rebuild the chroots now (see scripts/systemd-chroot.sh)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,7 +44,7 @@ BACKPORTS_SUITE="${SYSTEMD_BACKPORTS_SUITE:-bookworm-backports}"
 BASE_SUITE="bookworm"
 SYSTEMD_PKGS=(systemd systemd-container libsystemd-shared)
 MIN_SYSTEMD_MAJOR=254
-APT_PKGS=(docker-registry apache2-utils nginx-light gpg xz-utils zstd curl util-linux squashfs-tools)
+APT_PKGS=(docker-registry apache2-utils nginx-light gpg xz-utils zstd curl util-linux squashfs-tools chromium fonts-dejavu-core)
 DEBIAN_SOURCES="/etc/apt/sources.list.d/debian.sources"
 
 export DEBIAN_FRONTEND=noninteractive
@@ -237,7 +247,32 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 3. Bicep CLI (script owned by another component)
+# 3. cosign 3 and cosign 2 (Go programs that run on bookworm straight from the package)
+# ---------------------------------------------------------------------------
+COSIGN_DIR="${TOOLS_DIR}/cosign"
+mkdir -p "${COSIGN_DIR}"
+for spec in sid:cosign-3 trixie:cosign-2; do
+  unpacked="$(bash "${SCRIPT_DIR}/debian-package.sh" "${spec%%:*}" cosign)" \
+    || die "could not unpack cosign from ${spec%%:*}"
+  [[ -x "${unpacked}/usr/bin/cosign" ]] || die "${unpacked}/usr/bin/cosign is missing"
+  ln -sfn "${unpacked}/usr/bin/cosign" "${COSIGN_DIR}/${spec#*:}"
+done
+# 3b. Newer clients (chroots) and oras
+# ---------------------------------------------------------------------------
+NEWEST_SUITE="${SYSEXT_NEWEST_SUITE:-testing}"
+CLIENT_SUITES=(trixie "${NEWEST_SUITE}")
+for suite in "${CLIENT_SUITES[@]}"; do
+  "${SCRIPT_DIR}/systemd-chroot.sh" "${suite}" >/dev/null \
+    || die "the ${suite} chroot (systemd-sysupdate for the end-to-end tests) could not be built; see the message above"
+done
+oras_dir="$("${SCRIPT_DIR}/debian-package.sh" "${NEWEST_SUITE}" oras)" \
+  || die "oras from Debian ${NEWEST_SUITE} could not be unpacked; see the message above"
+[[ -x "${oras_dir}/usr/bin/oras" ]] || die "the oras package of ${NEWEST_SUITE} has no usr/bin/oras (${oras_dir})"
+mkdir -p "${TOOLS_DIR}/oras"
+ln -sfn "${oras_dir}/usr/bin/oras" "${TOOLS_DIR}/oras/oras"
+
+# ---------------------------------------------------------------------------
+# 4. Bicep CLI (script owned by another component)
 # ---------------------------------------------------------------------------
 BICEP_SCRIPT="${SCRIPT_DIR}/install-bicep.sh"
 if [[ -x "${BICEP_SCRIPT}" ]]; then
@@ -247,7 +282,7 @@ elif [[ -f "${BICEP_SCRIPT}" ]]; then
 fi
 
 # ---------------------------------------------------------------------------
-# 4. Verification and summary
+# 5. Verification and summary
 # ---------------------------------------------------------------------------
 # shellcheck source=scripts/sysupdate-env.sh disable=SC1091
 source "${SCRIPT_DIR}/sysupdate-env.sh" \
@@ -275,8 +310,15 @@ check xz              bash -c 'xz --version | head -n1'
 check zstd            zstd --version
 check curl            bash -c 'curl --version | head -n1'
 check unshare         bash -c 'unshare --version'
+check chromium        bash -c '/usr/bin/chromium --version 2>/dev/null'
 check systemd-sysupdate "${SYSUPDATE_BIN}" --version
 check systemd-pull    "${SYSTEMD_PULL_PATH}" --version
+check cosign-3        bash -c "'${COSIGN_DIR}/cosign-3' version >/dev/null 2>&1 && readlink -f '${COSIGN_DIR}/cosign-3'"
+check cosign-2        bash -c "'${COSIGN_DIR}/cosign-2' version >/dev/null 2>&1 && readlink -f '${COSIGN_DIR}/cosign-2'"
+for suite in "${CLIENT_SUITES[@]}"; do
+  check "sysupdate ${suite}" "${SCRIPT_DIR}/systemd-chroot.sh" run "${suite}" -- /usr/lib/systemd/systemd-sysupdate --version
+done
+check oras            bash -c "'${TOOLS_DIR}/oras/oras' version | head -n1"
 if [[ -x "${REPO_ROOT}/tools/bicep/bicep" ]]; then
   check bicep "${REPO_ROOT}/tools/bicep/bicep" --version
 fi

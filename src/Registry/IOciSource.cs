@@ -1,4 +1,5 @@
 using SysextFunctions.Registry.Content;
+using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Registry;
@@ -23,4 +24,19 @@ public interface IOciSource
 
     /// <summary>An anonymous URL clients can fetch the blob from themselves, or null when there is none.</summary>
     Uri? BlobUri(string repository, Digest digest);
+
+    /// <summary>
+    /// The manifests whose <c>subject</c> is <paramref name="subject"/>, from the OCI 1.1 referrers API
+    /// (https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-referrers), or null when the
+    /// source has no such API: then <see cref="Referrers.ReferrersLookup"/> falls back to the referrers tag schema.
+    /// </summary>
+    Task<IReadOnlyList<Descriptor>?> GetReferrersAsync(string repository, Digest subject, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<Descriptor>?>(null);
+
+    /// <summary>
+    /// The source's repositories, at most <paramref name="max"/> (<see cref="RepositoryList.Truncated"/> says when
+    /// there were more). A registry may refuse: then a <see cref="RegistryException"/> (Denied, NotFound, …).
+    /// </summary>
+    Task<RepositoryList> ListRepositoriesAsync(int max, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("this source does not list its repositories");
 }

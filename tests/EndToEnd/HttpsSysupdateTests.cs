@@ -46,7 +46,7 @@ public class HttpsSysupdateTests(RegistryServer registry)
         }.WriteAsync(dir);
 
         var untrusted = await SysupdateTool.RunAsync(definitions, "update");
-        var update = await SysupdateTool.RunTrustingAsync(definitions, bundle, "update");
+        var update = await UnpackedSystemd.SysupdateTrustingAsync(definitions, bundle, "update");
 
         Assert.Equal("https", proxy.Url.Scheme);
         // Without the CA, systemd-pull refuses the certificate: the trust below comes from the bundle alone.

@@ -5,26 +5,30 @@ using SysextFunctions.Tests.Infrastructure;
 namespace SysextFunctions.Tests.EndToEnd;
 
 /// <summary>
-/// <c>Verify=yes</c> with the real systemd-sysupdate 254, systemd-pull and gpg: the SHA256SUMS we serve is signed
-/// with a key made by gpg, and sysupdate checks it against a keyring at /etc/systemd/import-pubring.gpg inside a
-/// private mount namespace.
+/// <c>Verify=yes</c> with the real systemd-sysupdate and systemd-pull of each client version (254, 257, the newest)
+/// and gpg: the SHA256SUMS we serve is signed with a key made by gpg, and sysupdate checks it against a keyring at
+/// /etc/systemd/import-pubring.gpg inside a private mount namespace.
 /// </summary>
 [Collection(RegistryCollection.Name)]
 public class SignedSysupdateTests(RegistryServer registry)
 {
-    private readonly OciPusher _pusher = new(registry.Url);
+    private readonly Oras _oras = new(registry.Url);
 
-    [Fact]
-    public async Task VerifyYes_RightKey_ListsAndUpdates()
+    [Theory]
+    [InlineData(SysupdateClient.V254)]
+    [InlineData(SysupdateClient.V257)]
+    [InlineData(SysupdateClient.Newest)]
+    public async Task VerifyYes_RightKey_ListsAndUpdates(string client)
     {
-        var (images, repository) = await PushAsync("right");
+        var sysupdate = SysupdateClient.Get(client);
+        var (images, repository) = await PushAsync($"right/{client}");
         using var key = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir);
         var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
 
-        var listed = await SysupdateTool.ListAsync(definitions, key.KeyringPath);
-        var update = await SysupdateTool.RunWithKeyringAsync(definitions, key.KeyringPath, "update");
+        var listed = await sysupdate.ListAsync(definitions, key.KeyringPath);
+        var update = await sysupdate.RunAsync(definitions, key.KeyringPath, "update");
 
         Assert.Equal("candidate", listed["v2"]);
         Assert.True(update.ExitCode == 0, update.ToString());
@@ -32,18 +36,22 @@ public class SignedSysupdateTests(RegistryServer registry)
         Assert.Equal(images["v2"], await File.ReadAllBytesAsync(Path.Combine(target, "hello-v2.raw")));
     }
 
-    [Fact]
-    public async Task VerifyYes_WrongKey_Refuses()
+    [Theory]
+    [InlineData(SysupdateClient.V254)]
+    [InlineData(SysupdateClient.V257)]
+    [InlineData(SysupdateClient.Newest)]
+    public async Task VerifyYes_WrongKey_Refuses(string client)
     {
-        var (_, repository) = await PushAsync("wrong");
+        var sysupdate = SysupdateClient.Get(client);
+        var (_, repository) = await PushAsync($"wrong/{client}");
         using var key = await GpgKey.CreateAsync();
         using var other = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir);
         var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
 
-        var list = await SysupdateTool.RunWithKeyringAsync(definitions, other.KeyringPath, "list");
-        var update = await SysupdateTool.RunWithKeyringAsync(definitions, other.KeyringPath, "update");
+        var list = await sysupdate.RunAsync(definitions, other.KeyringPath, "list");
+        var update = await sysupdate.RunAsync(definitions, other.KeyringPath, "update");
 
         Assert.True(list.ExitCode != 0, list.ToString());
         Assert.True(update.ExitCode != 0, update.ToString());
@@ -68,10 +76,14 @@ public class SignedSysupdateTests(RegistryServer registry)
         Assert.Contains(relay.Requests, r => r.EndsWith("/SHA256SUMS.gpg", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task VerifyYes_ListTamperedOnTheWay_Refuses()
+    [Theory]
+    [InlineData(SysupdateClient.V254)]
+    [InlineData(SysupdateClient.V257)]
+    [InlineData(SysupdateClient.Newest)]
+    public async Task VerifyYes_ListTamperedOnTheWay_Refuses(string client)
     {
-        var (_, repository) = await PushAsync("tampered");
+        var sysupdate = SysupdateClient.Get(client);
+        var (_, repository) = await PushAsync($"tampered/{client}");
         using var key = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir);
@@ -86,12 +98,66 @@ public class SignedSysupdateTests(RegistryServer registry)
         };
         var (definitions, target) = await DefinitionsAsync(dir, relay.Url, repository);
 
-        var update = await SysupdateTool.RunWithKeyringAsync(definitions, key.KeyringPath, "update");
+        var update = await sysupdate.RunAsync(definitions, key.KeyringPath, "update");
 
         Assert.True(update.ExitCode != 0, update.ToString());
         Assert.Contains("Signature verification failed", update.Stderr, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(target));
         Assert.Contains(relay.Requests, r => r.EndsWith("/SHA256SUMS.gpg", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// <c>Signing:BestBefore</c>: systemd ≥ 260 takes a signed list whose marker date lies ahead, and refuses one
+    /// whose date has passed (a negative setting dates it yesterday, as a list replayed a day too late would be).
+    /// </summary>
+    [Theory]
+    [InlineData(SysupdateClient.Newest, "7.00:00:00", true)]
+    [InlineData(SysupdateClient.Newest, "-1.00:00:00", false)]
+    public async Task VerifyYes_BestBefore_NewestClientTakesFreshRefusesStale(string client, string bestBefore, bool fresh)
+    {
+        var sysupdate = SysupdateClient.Get(client);
+        Assert.True(await sysupdate.MajorVersionAsync() >= 260, $"the newest client ({sysupdate}) is older than 260, which reads BEST-BEFORE markers");
+        var (images, repository) = await PushAsync($"best-before/{client}/{(fresh ? "fresh" : "stale")}");
+        using var key = await GpgKey.CreateAsync();
+        using var dir = new TempDirectory();
+        await using var proxy = await StartSignedProxyAsync(key, dir, bestBefore: bestBefore);
+        var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
+
+        var update = await sysupdate.RunAsync(definitions, key.KeyringPath, "update");
+
+        if (fresh)
+        {
+            Assert.True(update.ExitCode == 0, update.ToString());
+            Assert.Equal(images["v2"], await File.ReadAllBytesAsync(Path.Combine(target, "hello-v2.raw")));
+        }
+        else
+        {
+            Assert.True(update.ExitCode != 0, update.ToString());
+            Assert.Contains("Best before marker indicates out-of-date file list", update.Stderr, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(target));
+        }
+    }
+
+    /// <summary>systemd 254 (before 260) reads the marker as a file no pattern matches: even a past date changes nothing.</summary>
+    [Fact]
+    public async Task VerifyYes_BestBeforePassed_254IgnoresMarker()
+    {
+        var sysupdate = SysupdateClient.Bookworm;
+        var (images, repository) = await PushAsync("best-before/254");
+        using var key = await GpgKey.CreateAsync();
+        using var dir = new TempDirectory();
+        await using var proxy = await StartSignedProxyAsync(key, dir, bestBefore: "-1.00:00:00");
+        var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
+        using var http = proxy.CreateClient();
+
+        var list = await http.GetStringAsync($"/{repository}/SHA256SUMS");
+        var listed = await sysupdate.ListAsync(definitions, key.KeyringPath);
+        var update = await sysupdate.RunAsync(definitions, key.KeyringPath, "update");
+
+        Assert.StartsWith($"{SysextFunctions.Sysupdate.Checksums.EmptySha256} *BEST-BEFORE-", list, StringComparison.Ordinal);
+        Assert.Equal("candidate", listed["v2"]);
+        Assert.True(update.ExitCode == 0, update.ToString());
+        Assert.Equal(images["v2"], await File.ReadAllBytesAsync(Path.Combine(target, "hello-v2.raw")));
     }
 
     [Fact]
@@ -145,13 +211,13 @@ public class SignedSysupdateTests(RegistryServer registry)
         foreach (var (version, seed) in new[] { ("v1", 1), ("v2", 2) })
         {
             images[version] = Payloads.Random(64 * 1024 + seed, seed);
-            await _pusher.PushOrasArtifactAsync(repository, version, $"hello-{version}.raw", images[version]);
+            await _oras.PushAsync(repository, version, $"hello-{version}.raw", images[version]);
         }
 
         return (images, repository);
     }
 
-    private async Task<ProxyServer> StartSignedProxyAsync(GpgKey key, TempDirectory dir, bool armoredKey = true)
+    private async Task<ProxyServer> StartSignedProxyAsync(GpgKey key, TempDirectory dir, bool armoredKey = true, string? bestBefore = null)
     {
         var keyFile = dir.Combine(armoredKey ? "signing.asc" : "signing.gpg");
         await File.WriteAllBytesAsync(keyFile, await key.ExportSecretAsync(armoredKey));
@@ -159,6 +225,7 @@ public class SignedSysupdateTests(RegistryServer registry)
         {
             ["Signing:KeyFile"] = keyFile,
             ["Signing:Passphrase"] = key.Passphrase,
+            ["Signing:BestBefore"] = bestBefore,
             ["Proxy:BlobDelivery"] = "stream",
         });
     }

@@ -23,7 +23,9 @@ public class BadInputTests(RegistryServer registry)
         { "GET", "/a%252e%252e/SHA256SUMS", "", 400, "percent-encoded characters are not allowed" },
         { "GET", "/a//b/SHA256SUMS", "", 400, "empty path segment" },
         { "GET", "//SHA256SUMS", "", 400, "empty path segment" },
-        { "GET", "/a/SHA256SUMS/", "", 400, "empty path segment" },
+        { "GET", "/a/SHA256SUMS/", "", 400, "invalid repository name" },
+        { "GET", "/a//", "", 400, "empty path segment" },
+        { "GET", "/a/?x=1", "", 400, "query strings are not supported" },
         // Absolute-form (RFC 9112 §3.2.2); {authority} is the server's, as Kestrel wants it to match Host.
         { "GET", "http://{authority}/a/../b/SHA256SUMS", "", 400, "dot segments are not allowed" },
         { "GET", "http://{authority}/a/%2e%2e/b/SHA256SUMS", "", 400, "percent-encoded characters are not allowed" },

@@ -13,6 +13,14 @@ namespace SysextFunctions.Tests.Infrastructure;
 /// (POST then PUT ?digest=), then the manifest under a tag.
 /// https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-blobs
 /// </summary>
+/// <remarks>
+/// The end-to-end tests and the demo push with the real oras (<see cref="Oras"/>). This pusher stays for what oras
+/// cannot make: Docker v2 manifests and manifest lists (what docker pushes), OCI images with an image config and
+/// several layers (buildah, podman), hand-made or broken manifests for the fault tests; and for the proxy's
+/// HTTP-level tests, which push many small artifacts in-process through test registries that demand tokens or
+/// basic auth with a per-test HttpClient, where one oras process per push would only add time.
+/// <see cref="PushOrasArtifactAsync"/> writes the manifest shape oras writes.
+/// </remarks>
 internal sealed class OciPusher(Uri registry, HttpClient? http = null)
 {
     private readonly HttpClient _http = http ?? new HttpClient();

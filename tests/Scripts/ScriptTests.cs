@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Security.Cryptography;
 using SysextFunctions.Tests.Infrastructure;
 
@@ -29,19 +28,32 @@ public class ScriptTests(RegistryServer registry)
     }
 
     [Fact]
-    public async Task OciPushScript_PushedFileIsServed()
+    public async Task SystemdChroot_NotBuilt_RunFailsNamingTheChrootAndTheFix()
     {
-        using var dir = new TempDirectory();
-        var file = dir.Combine("pushed-v2.raw");
-        await File.WriteAllBytesAsync(file, Payloads.Random(5000, 3));
+        using var cache = new TempDirectory();
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "scripts", "systemd-chroot.sh"), "run", "trixie", "--", "/bin/true"]);
+        start.Environment["SYSEXT_CACHE"] = cache.Path;
 
-        await RunAsync("oci-push.sh", registry.Url.AbsoluteUri.TrimEnd('/'), "scripts/pushed", "v2", file);
+        var run = await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(1));
 
-        await using var proxy = await ProxyServer.StartAsync(registry.Url);
-        using var client = proxy.CreateClient();
-        using var response = await client.GetAsync("/scripts/pushed/SHA256SUMS");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal($"{Hex(file)}  pushed-v2.raw\n", await response.Content.ReadAsStringAsync());
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains($"no trixie chroot at {cache.Path}/chroots/trixie", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("install-test-prereqs.sh", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SystemdChroot_SuiteTheMirrorLacks_FailsWithDebootstrapsReasonAndLeavesNothing()
+    {
+        using var cache = new TempDirectory();
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "scripts", "systemd-chroot.sh"), "no-such-suite"]);
+        start.Environment["SYSEXT_CACHE"] = cache.Path;
+
+        var run = await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(2));
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("debootstrap of no-such-suite failed", run.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(cache.Path, "chroots", "no-such-suite")));
+        Assert.Empty(Directory.GetDirectories(Path.Combine(cache.Path, "chroots")));
     }
 
     private static string Hex(string file) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));

@@ -89,4 +89,45 @@ public class ChecksumsSignerTests
         Assert.False(new SigningOptions().CreateSigner().IsEnabled);
         Assert.Null(ChecksumsSigner.None.Sign(List));
     }
+
+    [Theory]
+    [InlineData("7.00:00:00", "2026-12-06")]
+    [InlineData("00:30:00", "2026-11-30")]
+    [InlineData("-1.00:00:00", "2026-11-28")]
+    public async Task Snapshot_BestBefore_SignedListStartsWithMarkerDatedAheadInUtc(string bestBefore, string date)
+    {
+        using var key = await GpgKey.CreateAsync();
+        // 23:45 UTC: half an hour ahead is already the next day in UTC.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 23, 45, 0, TimeSpan.Zero));
+        var options = new SigningOptions { Key = Convert.ToBase64String(await key.ExportSecretAsync(armor: false)), BestBefore = TimeSpan.Parse(bestBefore, System.Globalization.CultureInfo.InvariantCulture) };
+        var files = new[] { new SysextFile("hello-v1.raw", "v1", SysextFunctions.Registry.Content.Digest.Parse("sha256:" + new string('c', 64)), 3) };
+
+        var snapshot = RepositorySnapshot.Create(files, options.CreateSigner(time));
+
+        var text = Encoding.ASCII.GetString(snapshot.Checksums);
+        Assert.StartsWith($"{Checksums.EmptySha256} *BEST-BEFORE-{date}\n", text, StringComparison.Ordinal);
+        Assert.EndsWith("  hello-v1.raw\n", text, StringComparison.Ordinal);
+        var run = await GpgKey.VerifyAsync(key.KeyringPath, snapshot.Signature!, snapshot.Checksums);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+    }
+
+    [Fact]
+    public async Task Snapshot_NoBestBefore_NoMarker()
+    {
+        using var key = await GpgKey.CreateAsync();
+        var signer = new SigningOptions { Key = Convert.ToBase64String(await key.ExportSecretAsync(armor: false)) }.CreateSigner();
+        var files = new[] { new SysextFile("hello-v1.raw", "v1", SysextFunctions.Registry.Content.Digest.Parse("sha256:" + new string('c', 64)), 3) };
+
+        var snapshot = RepositorySnapshot.Create(files, signer);
+
+        Assert.DoesNotContain("BEST-BEFORE", Encoding.ASCII.GetString(snapshot.Checksums), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CreateSigner_BestBeforeWithoutKey_Throws()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => new SigningOptions { BestBefore = TimeSpan.FromDays(7) }.CreateSigner());
+
+        Assert.Contains("Signing:BestBefore", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -18,6 +18,17 @@ public class ChecksumsTests
     }
 
     [Fact]
+    public void Render_BestBefore_MarkerLineOfTheEmptyFileFirst()
+    {
+        var body = Checksums.Render([new SysextFile("k-v1.raw", "v1", A, 1)], new DateOnly(2026, 12, 6));
+
+        Assert.Equal(
+            $"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 *BEST-BEFORE-2026-12-06\n{new string('a', 64)}  k-v1.raw\n",
+            Encoding.ASCII.GetString(body));
+        Assert.Equal(Checksums.EmptySha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([])));
+    }
+
+    [Fact]
     public void Render_NoFiles_IsEmpty()
     {
         Assert.Empty(Checksums.Render([]));

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -23,7 +24,7 @@ public class SysextCatalogueTests
         return new ManifestResponse(Digest.Sha256(System.Security.Cryptography.SHA256.HashData(bytes)), SysextFunctions.Registry.Oci.Manifest.Parse(bytes, null), bytes.Length);
     }
 
-    private static (SysextCatalogue Catalogue, FakeTimeProvider Time) Create(TimeSpan ttl)
+    private static (SysextCatalogue Catalogue, FakeTimeProvider Time) Create(TimeSpan ttl, ILogger<SysextCatalogue>? logger = null)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var services = new ServiceCollection().AddSingleton<TimeProvider>(time);
@@ -34,7 +35,7 @@ public class SysextCatalogueTests
         var catalogue = new SysextCatalogue(
             provider.GetRequiredService<HybridCache>(),
             Options.Create(new CacheOptions { ChecksumsTtl = ttl }),
-            NullLogger<SysextCatalogue>.Instance);
+            logger ?? NullLogger<SysextCatalogue>.Instance);
         return (catalogue, time);
     }
 
@@ -100,8 +101,8 @@ public class SysextCatalogueTests
         var one = await catalogue.SnapshotAsync(upstream, "one");
         var two = await catalogue.SnapshotAsync(upstream, "two");
 
-        Assert.Equal("one-v1.tar", Assert.Single(one.Files).Name);
-        Assert.Equal("two-v1.tar", Assert.Single(two.Files).Name);
+        Assert.Equal("one-v1.raw", Assert.Single(one.Files).Name);
+        Assert.Equal("two-v1.raw", Assert.Single(two.Files).Name);
     }
 
     [Fact]
@@ -117,6 +118,48 @@ public class SysextCatalogueTests
         var snapshot = await catalogue.SnapshotAsync(upstream, "repo");
 
         Assert.Single(snapshot.Files);
+    }
+
+    [Fact]
+    public async Task ListAsync_ReferrerAndCosignTags_LeftOutWithoutLogOrManifestRequest()
+    {
+        var hex = new string('0', 63) + "f";
+        var logger = new ListLogger();
+        var (catalogue, _) = Create(TimeSpan.Zero, logger);
+        var source = Source("v1", $"sha256-{hex}", $"sha256-{hex}.sig", $"sha256-{hex}.att", $"sha256-{hex}.sbom");
+        var upstream = new Upstream(source, "repo");
+
+        var files = await catalogue.ListAsync(upstream, "repo");
+
+        Assert.Equal("repo-v1.raw", Assert.Single(files).Name);
+        Assert.Empty(logger.Messages);
+        await source.Received(1).GetManifestAsync("repo", Arg.Any<string>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task FindAsync_CosignSignatureTagName_NotResolved()
+    {
+        var (catalogue, _) = Create(TimeSpan.Zero);
+        var source = Source("v1");
+        var tag = "sha256-" + new string('a', 64) + ".sig";
+
+        var file = await catalogue.FindAsync(new Upstream(source, "repo"), "repo", $"repo-{tag}.raw");
+
+        Assert.Null(file);
+        await source.DidNotReceive().GetManifestAsync("repo", Arg.Any<string>(), Arg.Any<CancellationToken>());
+    }
+
+    private sealed class ListLogger : ILogger<SysextCatalogue>
+    {
+        public List<string> Messages { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Add(formatter(state, exception));
     }
 
     private sealed class Clock(TimeProvider time) : Microsoft.Extensions.Internal.ISystemClock

@@ -22,6 +22,12 @@ public sealed class ProxyOptions
     public const string Section = "Proxy";
 
     public BlobDelivery BlobDelivery { get; set; } = BlobDelivery.Auto;
+
+    /// <summary>
+    /// Take <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> as the URL clients used, for generated transfer
+    /// definitions: only behind a proxy that sets them (Azure's front end sets <c>X-Forwarded-Proto</c>).
+    /// </summary>
+    public bool TrustForwardedHeaders { get; set; }
 }
 
 /// <summary>
@@ -39,8 +45,24 @@ public sealed class SigningOptions
 
     public string? Passphrase { get; set; }
 
+    /// <summary>
+    /// When set (e.g. <c>7.00:00:00</c>), a signed SHA256SUMS starts with a BEST-BEFORE marker dated this far ahead,
+    /// which systemd ≥ 260 enforces: a signed list replayed after that day is refused. Unset: no marker.
+    /// </summary>
+    public TimeSpan? BestBefore { get; set; }
+
     /// <summary>The signer these settings describe: <see cref="ChecksumsSigner.None"/> when no key is set.</summary>
-    public ChecksumsSigner CreateSigner() => KeyBytes() is { } key ? ChecksumsSigner.Load(key, Passphrase) : ChecksumsSigner.None;
+    public ChecksumsSigner CreateSigner(TimeProvider? time = null)
+    {
+        if (KeyBytes() is not { } key)
+        {
+            return BestBefore is null
+                ? ChecksumsSigner.None
+                : throw new InvalidOperationException("Signing:BestBefore is set but no signing key (Signing:Key or Signing:KeyFile): only a signed list carries the marker");
+        }
+
+        return ChecksumsSigner.Load(key, Passphrase, BestBefore, time);
+    }
 
     /// <summary>
     /// The key itself (armored text, or base64 of the binary key, as a secret store holds it) wins over a key file.

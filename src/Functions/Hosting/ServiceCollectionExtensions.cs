@@ -4,12 +4,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SysextFunctions.Catalogue;
 using SysextFunctions.Http;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Layout;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Trust;
 
 namespace SysextFunctions.Hosting;
 
@@ -55,12 +57,14 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ManifestCache>();
 
         services.AddSingleton(sp => sp.GetRequiredKeyedService<IOciSource>(UpstreamRegistry.DefaultId));
-        services.AddSingleton(sp => new UpstreamResolver(settings.Mappings, id => sp.GetRequiredKeyedService<IOciSource>(id)));
+        services.AddSysextTrust(configuration);
+        services.AddSingleton(sp => new UpstreamResolver(settings.Mappings, id => sp.GetRequiredKeyedService<IOciSource>(id), sp.GetRequiredService<IOptions<TrustOptions>>().Value.LoadKeys()));
         // A key that cannot be read or unlocked stops the start, rather than failing every signature request.
         services.AddOptions<SigningOptions>().Bind(configuration.GetSection(SigningOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner());
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SysextCatalogue>();
+        services.AddSysextCatalogue();
         services.AddSingleton<HttpCaching>();
         services.AddSingleton<SysextHandler>();
         return services;

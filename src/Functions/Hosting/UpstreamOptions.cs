@@ -97,4 +97,7 @@ public sealed class MappingOptions
 
     /// <summary>An id under <c>Registries</c>; empty for the default registry.</summary>
     public string? Registry { get; set; }
+
+    /// <summary>Publisher keys (PEM text or file paths) that replace <c>Trust:CosignKeys</c> for this mapping.</summary>
+    public List<string>? CosignKeys { get; set; }
 }

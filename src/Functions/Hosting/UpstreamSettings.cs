@@ -3,6 +3,7 @@ using Azure.Identity;
 using Microsoft.Extensions.Configuration;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Trust;
 
 namespace SysextFunctions.Hosting;
 
@@ -110,7 +111,10 @@ public sealed class UpstreamSettings
             RepositoryMapping mapping;
             try
             {
-                mapping = RepositoryMapping.Parse(options.Path, options.Repository, options.Registry);
+                mapping = RepositoryMapping.Parse(options.Path, options.Repository, options.Registry) with
+                {
+                    CosignKeys = CosignKeySet.Load(options.CosignKeys, $"{MappingOptions.Section}:{section.Key}:{nameof(MappingOptions.CosignKeys)}"),
+                };
             }
             catch (FormatException e)
             {

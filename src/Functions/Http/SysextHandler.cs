@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using SysextFunctions.Hosting;
+using SysextFunctions.Http.Pages;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Sysupdate;
 
@@ -17,6 +18,7 @@ public sealed partial class SysextHandler(
     SysextCatalogue catalogue,
     UpstreamResolver upstreams,
     ChecksumsSigner signer,
+    CatalogueEndpoints pages,
     HttpCaching caching,
     IOptions<ProxyOptions> options,
     ILogger<SysextHandler> logger)
@@ -40,7 +42,9 @@ public sealed partial class SysextHandler(
 
         if (path.Resource is SysupdateResource.Root)
         {
-            return Results.Text(Description + "\n", "text/plain; charset=utf-8");
+            return CatalogueEndpoints.WantsPage(request)
+                ? await pages.IndexAsync(context).ConfigureAwait(false)
+                : Results.Text(Description + "\n", "text/plain; charset=utf-8");
         }
 
         if (upstreams.Resolve(path.Repository) is not { } upstream)
@@ -54,6 +58,8 @@ public sealed partial class SysextHandler(
             {
                 SysupdateResource.Checksums => await ChecksumsAsync(upstream, path, context.RequestAborted).ConfigureAwait(false),
                 SysupdateResource.File => await FileAsync(upstream, path, request, context.RequestAborted).ConfigureAwait(false),
+                SysupdateResource.Catalogue => await pages.CatalogueAsync(upstream, path, context).ConfigureAwait(false),
+                SysupdateResource.Transfer => await pages.TransferAsync(upstream, path, context).ConfigureAwait(false),
                 _ => await SignatureAsync(upstream, path, context.RequestAborted).ConfigureAwait(false),
             };
         }

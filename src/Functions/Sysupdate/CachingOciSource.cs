@@ -1,6 +1,7 @@
 using System.Globalization;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
+using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Sysupdate;
@@ -47,6 +48,12 @@ public sealed class CachingOciSource(IOciSource inner, ManifestCache cache) : IO
         inner.GetBlobAsync(repository, digest, followRedirects, cancellationToken);
 
     public Uri? BlobUri(string repository, Digest digest) => inner.BlobUri(repository, digest);
+
+    public Task<IReadOnlyList<Descriptor>?> GetReferrersAsync(string repository, Digest subject, CancellationToken cancellationToken = default) =>
+        inner.GetReferrersAsync(repository, subject, cancellationToken);
+
+    public Task<RepositoryList> ListRepositoriesAsync(int max, CancellationToken cancellationToken = default) =>
+        inner.ListRepositoriesAsync(max, cancellationToken);
 
     private ManifestResponse Remember(string repository, string? tag, ManifestResponse manifest)
     {

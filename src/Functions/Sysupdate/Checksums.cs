@@ -9,10 +9,25 @@ namespace SysextFunctions.Sysupdate;
 /// </summary>
 public static class Checksums
 {
-    /// <summary>Renders the files, ordered by name (ordinal) so that the bytes, and so the ETag, are stable.</summary>
-    public static byte[] Render(IEnumerable<SysextFile> files)
+    /// <summary>
+    /// The SHA-256 of the empty file, which the freshness marker line carries: systemd ≥ 260 reads
+    /// <c>&lt;that hash&gt; *BEST-BEFORE-YYYY-MM-DD</c> as "refuse this list after that day"; older versions see a file
+    /// name that no pattern matches and go on.
+    /// </summary>
+    public const string EmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    /// <summary>
+    /// Renders the files, ordered by name (ordinal) so that the bytes, and so the ETag, are stable; with
+    /// <paramref name="bestBefore"/>, the freshness marker line first.
+    /// </summary>
+    public static byte[] Render(IEnumerable<SysextFile> files, DateOnly? bestBefore = null)
     {
         var text = new StringBuilder();
+        if (bestBefore is { } date)
+        {
+            text.Append(EmptySha256).Append(" *BEST-BEFORE-").Append(date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        }
+
         foreach (var file in files.OrderBy(f => f.Name, StringComparer.Ordinal))
         {
             if (!file.Digest.IsSha256 || file.Name.Length == 0 || file.Name.Any(c => c is < '!' or > '~'))

@@ -32,7 +32,9 @@ public static class FileNaming
             MediaTypes.OciLayerTarZstd => ".tar.zst",
             // Not in the image spec, but written by tools that follow its +suffix pattern for other compressions.
             "application/vnd.oci.image.layer.v1.tar+xz" => ".tar.xz",
-            "application/vnd.docker.image.rootfs.diff.tar" or MediaTypes.OciLayerTar => ".tar",
+            "application/vnd.docker.image.rootfs.diff.tar" => ".tar",
+            // The generic type oras (and others) give any pushed file: the bytes may be anything, and sysexts are
+            // disk images, so an untitled one is a .raw; a .tar comes only from a title that says so.
             _ => ".raw",
         };
     }

@@ -18,7 +18,8 @@ public sealed record RepositorySnapshot(IReadOnlyList<SysextFile> Files, byte[] 
 
     public static RepositorySnapshot Create(IReadOnlyList<SysextFile> files, ChecksumsSigner? signer = null, DateTimeOffset listedAt = default)
     {
-        var body = Sysupdate.Checksums.Render(files);
+        // The marker is part of the signed bytes, so of the ETag too: both change when its date does.
+        var body = Sysupdate.Checksums.Render(files, signer?.BestBeforeDate());
         return new RepositorySnapshot(files, body, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"", signer?.Sign(body))
         {
             ListedAt = listedAt,

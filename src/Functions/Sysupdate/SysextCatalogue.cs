@@ -7,7 +7,9 @@ using SysextFunctions.Hosting;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Registry.Referrers;
 using SysextFunctions.Registry.Remote;
+using SysextFunctions.Trust;
 
 namespace SysextFunctions.Sysupdate;
 
@@ -15,7 +17,7 @@ namespace SysextFunctions.Sysupdate;
 /// The sysupdate view of a repository: which files exist, with which digests. Tags map to files through their
 /// manifests; a tag whose manifest we cannot use is skipped with a logged reason and never breaks the listing.
 /// </summary>
-public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOptions> options, ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null, TimeProvider? time = null)
+public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOptions> options, ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null, SignatureVerifier? verifier = null, TimeProvider? time = null)
 {
     private static readonly ConditionalWeakTable<IOciSource, string> SourceKeys = [];
     private static int s_sources;
@@ -35,7 +37,8 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         }
 
         return await cache.GetOrCreateAsync(
-            $"snapshot|{SourceKeys.GetValue(upstream.Source, NextSourceKey)}|{upstream.Repository}|{name}",
+            // Two mappings may list one repository with different keys: the key set is part of what a listing is.
+            $"snapshot|{SourceKeys.GetValue(upstream.Source, NextSourceKey)}|{upstream.Repository}|{name}|{upstream.CosignKeys?.Id}",
             (Catalogue: this, Upstream: upstream, Name: name),
             static (state, ct) => new ValueTask<RepositorySnapshot>(state.Catalogue.SnapshotNowAsync(state.Upstream, state.Name, ct)),
             new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
@@ -52,12 +55,16 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     /// <summary>All files of a repository, ordered by name.</summary>
     public async Task<IReadOnlyList<SysextFile>> ListAsync(Upstream upstream, string name, CancellationToken cancellationToken = default)
     {
-        var tags = await upstream.Source.ListTagsAsync(upstream.Repository, cancellationToken).ConfigureAwait(false);
+        var tags = (await upstream.Source.ListTagsAsync(upstream.Repository, cancellationToken).ConfigureAwait(false))
+            .Where(tag => !ReferrerTags.IsReferrerTag(tag))
+            .ToList();
         var perTag = new IReadOnlyList<SysextFile>[tags.Count];
+        // With keys, signature tags are looked for only where the listing shows them.
+        IReadOnlySet<string>? knownTags = upstream.CosignKeys is null ? null : tags.ToHashSet(StringComparer.Ordinal);
         await Parallel.ForEachAsync(
             Enumerable.Range(0, tags.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(options.Value.ResolveParallelism, 1), CancellationToken = cancellationToken },
-            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], probing: false, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], probing: false, knownTags, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         // Tag "v1-x86-64" and an index "v1" with an amd64 entry both make name-v1-x86-64.raw: the single manifest
         // wins, as it does in FindAsync, which tries the whole tag first.
@@ -71,9 +78,9 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     public async Task<SysextFile?> FindAsync(Upstream upstream, string name, string fileName, CancellationToken cancellationToken = default)
     {
         // At most a whole tag and one tag-without-architecture: the seed's tags end in an architecture too.
-        foreach (var tag in FileNaming.CandidateTags(name, fileName))
+        foreach (var tag in FileNaming.CandidateTags(name, fileName).Where(tag => !ReferrerTags.IsReferrerTag(tag)))
         {
-            var files = await FilesOfTagAsync(upstream, name, tag, probing: true, cancellationToken).ConfigureAwait(false);
+            var files = await FilesOfTagAsync(upstream, name, tag, probing: true, knownTags: null, cancellationToken).ConfigureAwait(false);
             if (files.FirstOrDefault(f => f.Name == fileName) is { } file)
             {
                 return file;
@@ -84,7 +91,8 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     }
 
     /// <param name="probing">The tag is only a guess from a file name: that it does not exist is no news.</param>
-    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, bool probing, CancellationToken cancellationToken)
+    /// <param name="knownTags">The repository's tags, when listed: signature tags not among them are not asked for.</param>
+    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, bool probing, IReadOnlySet<string>? knownTags, CancellationToken cancellationToken)
     {
         var repository = upstream.Repository;
         if (!Reference.IsValidTag(tag))
@@ -109,6 +117,12 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
             return [];
         }
 
+        // With keys, only what a publisher signed: an index's signature covers its platform manifests by digest.
+        if (!await IsTrustedAsync(upstream, tag, response.Digest, knownTags, cancellationToken).ConfigureAwait(false))
+        {
+            return [];
+        }
+
         var manifest = response.Manifest;
         if (MediaTypes.IsIndex(manifest.MediaType))
         {
@@ -116,7 +130,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         }
 
         return SingleLayer(repository, tag, manifest) is { } layer
-            ? [new SysextFile(FileNaming.FileName(name, tag, FileNaming.Suffix(layer.Descriptor)), tag, layer.Digest, layer.Descriptor.Size)]
+            ? [ManifestFacts.Describe(new SysextFile(FileNaming.FileName(name, tag, FileNaming.Suffix(layer.Descriptor)), tag, layer.Digest, layer.Descriptor.Size), manifest)]
             : [];
     }
 
@@ -156,7 +170,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
             {
                 var child = await upstream.Source.GetManifestAsync(repository, platform.Manifest.ToString(), cancellationToken).ConfigureAwait(false);
                 return SingleLayer(repository, what, child.Manifest) is { } layer
-                    ? new SysextFile(FileNaming.FileName(name, tag, platform.Architecture, FileNaming.Suffix(layer.Descriptor)), tag, layer.Digest, layer.Descriptor.Size)
+                    ? ManifestFacts.Describe(new SysextFile(FileNaming.FileName(name, tag, platform.Architecture, FileNaming.Suffix(layer.Descriptor)), tag, layer.Digest, layer.Descriptor.Size), child.Manifest, platform.Architecture, index)
                     : null;
             }
             catch (RegistryException e) when (e.Failure is RegistryFailure.NotFound or RegistryFailure.InvalidResponse)

@@ -5,7 +5,7 @@ namespace SysextFunctions.Sysupdate;
 /// <summary>What a request path asks for.</summary>
 public enum SysupdateResource
 {
-    /// <summary><c>/</c>: a one-line description, handy as a liveness probe.</summary>
+    /// <summary><c>/</c>: a one-line description, handy as a liveness probe; for a browser, the index of what is served.</summary>
     Root,
 
     /// <summary><c>/{repository}/SHA256SUMS</c>: the manifest file sysupdate reads first.</summary>
@@ -16,6 +16,12 @@ public enum SysupdateResource
 
     /// <summary><c>/{repository}/{file}</c>: one file named in SHA256SUMS.</summary>
     File,
+
+    /// <summary><c>/{repository}/</c>: what the repository offers, as a page or as JSON.</summary>
+    Catalogue,
+
+    /// <summary><c>/{repository}/{name}.transfer</c>: a sysupdate transfer definition for the repository.</summary>
+    Transfer,
 }
 
 /// <summary>
@@ -27,6 +33,9 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
 {
     public const string ChecksumsName = "SHA256SUMS";
 
+    /// <summary>The extension of the transfer definition served next to the files, after systemd 257's own.</summary>
+    public const string TransferExtension = ".transfer";
+
     /// <summary>Longer than any sane repository plus file name; longer paths get 414.</summary>
     public const int MaxPathLength = 1024;
 
@@ -35,6 +44,8 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
         ["SHA256SUMS.sha256.asc", "SHA256SUMS.sha256.gpg", "SHA256SUMS.gpg", "SHA256SUMS.asc"];
 
     private const int MaxFileNameLength = 255;
+
+    private const string InvalidRepository = "invalid repository name (lower-case letters, digits and . _ - separators, at most 255 characters)";
 
     /// <summary>The last segment of the repository, which starts every file name.</summary>
     public string Name => Repository[(Repository.LastIndexOf('/') + 1)..];
@@ -74,7 +85,9 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
             return PathParseResult.Ok(new SysupdatePath(SysupdateResource.Root, "", ""));
         }
 
-        var segments = rawTarget[1..].Split('/');
+        // "/{repository}/": the trailing slash, as for a directory listing, asks for the catalogue.
+        var catalogue = rawTarget.EndsWith('/');
+        var segments = (catalogue ? rawTarget[1..^1] : rawTarget[1..]).Split('/');
         foreach (var segment in segments)
         {
             if (segment.Length == 0)
@@ -88,6 +101,14 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
             }
         }
 
+        if (catalogue)
+        {
+            var listed = string.Join('/', segments);
+            return Reference.IsValidRepository(listed)
+                ? PathParseResult.Ok(new SysupdatePath(SysupdateResource.Catalogue, listed, ""))
+                : PathParseResult.Fail(400, InvalidRepository);
+        }
+
         if (segments.Length < 2)
         {
             return PathParseResult.Fail(404, $"not found: ask for /{segments[0]}/{ChecksumsName}");
@@ -96,7 +117,7 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
         var repository = string.Join('/', segments[..^1]);
         if (!Reference.IsValidRepository(repository))
         {
-            return PathParseResult.Fail(400, "invalid repository name (lower-case letters, digits and . _ - separators, at most 255 characters)");
+            return PathParseResult.Fail(400, InvalidRepository);
         }
 
         var file = segments[^1];
@@ -107,6 +128,7 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
 
         var resource = file == ChecksumsName ? SysupdateResource.Checksums
             : SignatureNames.Contains(file, StringComparer.Ordinal) ? SysupdateResource.Signature
+            : file == repository[(repository.LastIndexOf('/') + 1)..] + TransferExtension ? SysupdateResource.Transfer
             : SysupdateResource.File;
         return PathParseResult.Ok(new SysupdatePath(resource, repository, file));
     }

@@ -1,10 +1,15 @@
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Trust;
 
 namespace SysextFunctions.Sysupdate;
 
 /// <summary>Where a client-facing repository's content lives: a source and the repository name there.</summary>
-public sealed record Upstream(IOciSource Source, string Repository);
+public sealed record Upstream(IOciSource Source, string Repository)
+{
+    /// <summary>The keys its tags must be signed with (cosign), or null when nothing is verified.</summary>
+    public CosignKeySet? CosignKeys { get; init; }
+}
 
 /// <summary>
 /// A client path mapped to an upstream repository: exact (<c>kubernetes</c> → <c>flatcar/sysext-kubernetes</c>) or
@@ -15,6 +20,9 @@ public sealed record Upstream(IOciSource Source, string Repository);
 /// <param name="Repository">The upstream repository, without the <c>/*</c> of a prefix.</param>
 public sealed record RepositoryMapping(string Path, string Repository, bool IsPrefix, string RegistryId)
 {
+    /// <summary>The keys this mapping's tags must be signed with, replacing <c>Trust:CosignKeys</c>; null: those.</summary>
+    public CosignKeySet? CosignKeys { get; init; }
+
     /// <summary>Reads one configured mapping; the error is a one-line reason.</summary>
     public static RepositoryMapping Parse(string? path, string? repository, string? registryId)
     {
@@ -68,6 +76,7 @@ public sealed class UpstreamResolver
 {
     private readonly IReadOnlyList<RepositoryMapping> _mappings;
     private readonly Func<string, IOciSource> _sources;
+    private readonly CosignKeySet? _cosignKeys;
 
     public UpstreamResolver(IOciSource defaultSource)
         : this([], _ => defaultSource)
@@ -75,26 +84,34 @@ public sealed class UpstreamResolver
     }
 
     /// <param name="sources">The source of a registry id (empty: the default registry).</param>
-    public UpstreamResolver(IReadOnlyList<RepositoryMapping> mappings, Func<string, IOciSource> sources)
+    /// <param name="cosignKeys">The keys tags must be signed with where a mapping names none (<c>Trust:CosignKeys</c>).</param>
+    public UpstreamResolver(IReadOnlyList<RepositoryMapping> mappings, Func<string, IOciSource> sources, CosignKeySet? cosignKeys = null)
     {
+        _cosignKeys = cosignKeys;
         // Exact paths first, then the longest prefix: "tools/k8s" beats "tools/*" beats "*".
         _mappings = [.. mappings.OrderBy(m => m.IsPrefix).ThenByDescending(m => m.Path.Length)];
         _sources = sources;
     }
+
+    /// <summary>The configured mappings, exact paths first; empty when the default registry is passed through.</summary>
+    public IReadOnlyList<RepositoryMapping> Mappings => _mappings;
+
+    /// <summary>The default registry, which serves every repository under its own name when there are no mappings.</summary>
+    public IOciSource DefaultSource => _sources("");
 
     /// <summary>The upstream of a client-facing repository, or null when it is not served.</summary>
     public Upstream? Resolve(string repository)
     {
         if (_mappings.Count == 0)
         {
-            return new Upstream(_sources(""), repository);
+            return new Upstream(_sources(""), repository) { CosignKeys = _cosignKeys };
         }
 
         foreach (var mapping in _mappings)
         {
             if (mapping.Map(repository) is { } upstream)
             {
-                return Reference.IsValidRepository(upstream) ? new Upstream(_sources(mapping.RegistryId), upstream) : null;
+                return Reference.IsValidRepository(upstream) ? new Upstream(_sources(mapping.RegistryId), upstream) { CosignKeys = mapping.CosignKeys ?? _cosignKeys } : null;
             }
         }
 

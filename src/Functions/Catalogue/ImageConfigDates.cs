@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Logging;
+using SysextFunctions.Registry.Content;
+using SysextFunctions.Registry.Oci;
+using SysextFunctions.Registry.Remote;
+using SysextFunctions.Sysupdate;
+
+namespace SysextFunctions.Catalogue;
+
+/// <summary>
+/// Creation dates from image configs, for files whose manifests carry no <c>org.opencontainers.image.created</c>
+/// (what <c>docker push</c> and buildah write keep the date in the config). Only for the catalogue, never for
+/// SHA256SUMS, and bounded: configs of at most <see cref="ManifestFacts.MaxConfigBytes"/>, at most
+/// <see cref="MaxReadsPerRequest"/> of them, within <see cref="Budget"/>; a date that does not arrive in time is
+/// left out. Configs are content-addressed, so a date read once holds for good and is cached by digest.
+/// </summary>
+public sealed partial class ImageConfigDates(HybridCache cache, ILogger<ImageConfigDates> logger)
+{
+    public const int MaxReadsPerRequest = 32;
+
+    /// <summary>How long one catalogue request may spend reading configs.</summary>
+    public static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
+
+    private const int Parallelism = 4;
+    private static readonly HybridCacheEntryOptions Forever = new() { Expiration = TimeSpan.FromDays(1), LocalCacheExpiration = TimeSpan.FromDays(1) };
+
+    /// <summary>The files, with <see cref="SysextFile.Created"/> filled from their configs where it was missing.</summary>
+    public async Task<IReadOnlyList<SysextFile>> FillAsync(Upstream upstream, IReadOnlyList<SysextFile> files, CancellationToken cancellationToken = default)
+    {
+        var wanted = files.Where(f => f.Created is null).Select(f => f.Config).OfType<Digest>().Distinct().Take(MaxReadsPerRequest).ToList();
+        if (wanted.Count == 0)
+        {
+            return files;
+        }
+
+        var dates = new Dictionary<Digest, DateTimeOffset>();
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(Budget);
+        try
+        {
+            await Parallel.ForEachAsync(wanted, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = budget.Token }, async (digest, ct) =>
+            {
+                var created = await CreatedAsync(upstream, digest, ct).ConfigureAwait(false);
+                if (ManifestFacts.ParseCreated(created) is { } date)
+                {
+                    lock (dates)
+                    {
+                        dates[digest] = date;
+                    }
+                }
+            }).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogBudgetSpent(logger, upstream.Repository, dates.Count, wanted.Count);
+        }
+
+        lock (dates)
+        {
+            return [.. files.Select(f => f.Created is null && f.Config is { } config && dates.TryGetValue(config, out var date) ? f with { Created = date } : f)];
+        }
+    }
+
+    private async Task<string?> CreatedAsync(Upstream upstream, Digest digest, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var created = await cache.GetOrCreateAsync(
+                $"image-created|{digest}",
+                (Source: upstream, Digest: digest),
+                static (state, ct) => ReadAsync(state.Source, state.Digest, ct),
+                Forever,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return created.Length == 0 ? null : created;
+        }
+        catch (Exception e) when (e is RegistryException or IOException or HttpRequestException)
+        {
+            // Not cached: the registry may answer next time. A date is never worth failing the page for.
+            LogConfigUnread(logger, upstream.Repository, digest.ToString(), e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>The date the config holds ("" for none): its label first, which the publisher set, else <c>created</c>.</summary>
+    private static async ValueTask<string> ReadAsync(Upstream upstream, Digest digest, CancellationToken cancellationToken)
+    {
+        using var blob = await upstream.Source.GetBlobAsync(upstream.Repository, digest, followRedirects: true, cancellationToken).ConfigureAwait(false);
+        if (blob.Content is not { } content || blob.Length > ManifestFacts.MaxConfigBytes)
+        {
+            return "";
+        }
+
+        var buffer = new byte[ManifestFacts.MaxConfigBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await content.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            length += read;
+        }
+
+        // Larger than promised, or not the bytes the digest names: no date from it.
+        if (length > ManifestFacts.MaxConfigBytes || Digest.Sha256(SHA256.HashData(buffer.AsSpan(0, length))) != digest)
+        {
+            return "";
+        }
+
+        var config = ImageConfig.TryParse(buffer.AsSpan(0, length));
+        var labelled = config?.Config?.Labels?.GetValueOrDefault(ManifestFacts.CreatedAnnotation);
+        // Reproducible builds stamp the Unix epoch (SOURCE_DATE_EPOCH=0): no date is better than 1970.
+        var created = ManifestFacts.ParseCreated(labelled) is not null ? labelled : config?.Created;
+        return ManifestFacts.ParseCreated(created) is { Year: > 1970 } ? created! : "";
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Image config {Digest} of {Repository} not read for a date: {Reason}")]
+    private static partial void LogConfigUnread(ILogger logger, string repository, string digest, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Catalogue of {Repository}: {Read} of {Wanted} image config dates read in time")]
+    private static partial void LogBudgetSpent(ILogger logger, string repository, int read, int wanted);
+}

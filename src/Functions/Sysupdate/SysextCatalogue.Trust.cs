@@ -1,0 +1,23 @@
+using SysextFunctions.Registry.Content;
+
+namespace SysextFunctions.Sysupdate;
+
+/// <summary>The catalogue's one step for <c>Trust:CosignKeys</c>: a tag's manifest must carry a publisher's signature.</summary>
+public sealed partial class SysextCatalogue
+{
+    private async Task<bool> IsTrustedAsync(Upstream upstream, string tag, Digest digest, IReadOnlySet<string>? knownTags, CancellationToken cancellationToken)
+    {
+        if (upstream.CosignKeys is not { } keys)
+        {
+            return true;
+        }
+
+        if (verifier is null)
+        {
+            throw new InvalidOperationException("cosign keys are configured but no SignatureVerifier is registered");
+        }
+
+        var verdict = await verifier.VerifyAsync(upstream.Source, upstream.Repository, tag, digest, keys, knownTags, cancellationToken).ConfigureAwait(false);
+        return verdict.Verified;
+    }
+}
