@@ -74,14 +74,14 @@ public class ConditionalPullTests(RegistryServer registry)
 
     private static async Task<ProcessRun> PullAsync(Uri url, string imageRoot, string local)
     {
-        ChildProcess.Require(UnpackedSystemd.Pull);
-        var start = new ProcessStartInfo(UnpackedSystemd.Pull);
+        ChildProcess.Require(SysupdateTool.Pull);
+        var start = new ProcessStartInfo(SysupdateTool.Pull);
         foreach (var argument in (string[])["raw", "--verify=no", $"--image-root={imageRoot}", url.AbsoluteUri, local])
         {
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment["LD_LIBRARY_PATH"] = UnpackedSystemd.LibraryDirectory;
+        start.Environment["LD_LIBRARY_PATH"] = SysupdateTool.LibraryDirectory;
         start.Environment["SYSTEMD_LOG_LEVEL"] = "info";
         start.Environment["SYSTEMD_COLORS"] = "0";
         return await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(1));

@@ -9,6 +9,14 @@ namespace SysextFunctions.Tests.Infrastructure;
 /// </summary>
 internal static class SysupdateTool
 {
+    private static readonly string Unpacked = Path.Combine(RepoPaths.Tools, "systemd");
+
+    public static string Binary => Path.Combine(Unpacked, "lib", "systemd", "systemd-sysupdate");
+
+    public static string Pull => Path.Combine(Unpacked, "lib", "systemd", "systemd-pull");
+
+    public static string LibraryDirectory => Path.Combine(Unpacked, "usr", "lib", "x86_64-linux-gnu", "systemd");
+
     public static Task<ProcessRun> RunAsync(string definitions, params string[] arguments) =>
         SysupdateClient.Bookworm.RunAsync(definitions, keyring: null, arguments);
 
@@ -30,7 +38,6 @@ internal sealed class SysupdateClient
     /// <summary>The names a <c>[Theory]</c> passes to <see cref="Get"/>.</summary>
     public const string V254 = "254", V257 = "257", Newest = "newest";
 
-    private static readonly string Unpacked = Path.Combine(RepoPaths.Tools, "systemd");
     private static readonly string ChrootScript = Path.Combine(RepoPaths.Root, "scripts", "systemd-chroot.sh");
 
     private readonly string? _suite;
@@ -141,8 +148,7 @@ internal sealed class SysupdateClient
 
     private static ProcessStartInfo Unpacked254(string? keyring)
     {
-        var binary = Path.Combine(Unpacked, "lib", "systemd", "systemd-sysupdate");
-        var pull = Path.Combine(Unpacked, "lib", "systemd", "systemd-pull");
+        var (binary, pull) = (SysupdateTool.Binary, SysupdateTool.Pull);
         ChildProcess.Require(binary, pull);
         var start = new ProcessStartInfo(keyring is null ? binary : "/usr/bin/unshare");
         if (keyring is not null)
@@ -154,7 +160,7 @@ internal sealed class SysupdateClient
             }
         }
 
-        start.Environment["LD_LIBRARY_PATH"] = Path.Combine(Unpacked, "usr", "lib", "x86_64-linux-gnu", "systemd");
+        start.Environment["LD_LIBRARY_PATH"] = SysupdateTool.LibraryDirectory;
         start.Environment["SYSTEMD_PULL_PATH"] = pull;
         return start;
     }

@@ -3,20 +3,11 @@ using System.Diagnostics;
 namespace SysextFunctions.Tests.Infrastructure;
 
 /// <summary>
-/// The systemd 254 binaries that scripts/install-test-prereqs.sh unpacks into tools/systemd, for tests that run
-/// them in ways <see cref="SysupdateClient"/> does not: systemd-pull on its own, and sysupdate with another CA
-/// bundle. A missing binary fails the test.
+/// The systemd 254 that scripts/install-test-prereqs.sh unpacks into tools/systemd (<see cref="SysupdateTool"/>),
+/// run in a way <see cref="SysupdateClient"/> does not: with another CA bundle. A missing binary fails the test.
 /// </summary>
 internal static class UnpackedSystemd
 {
-    private static readonly string Unpacked = Path.Combine(RepoPaths.Tools, "systemd");
-
-    public static string Sysupdate => Path.Combine(Unpacked, "lib", "systemd", "systemd-sysupdate");
-
-    public static string Pull => Path.Combine(Unpacked, "lib", "systemd", "systemd-pull");
-
-    public static string LibraryDirectory => Path.Combine(Unpacked, "usr", "lib", "x86_64-linux-gnu", "systemd");
-
     /// <summary>
     /// Runs sysupdate where the system CA bundle (/etc/ssl/certs/ca-certificates.crt, which systemd-pull's libcurl
     /// reads) is <paramref name="caBundle"/>: a bind mount inside a private mount namespace, so the machine's trust
@@ -24,18 +15,18 @@ internal static class UnpackedSystemd
     /// </summary>
     public static async Task<ProcessRun> SysupdateTrustingAsync(string definitions, string caBundle, params string[] arguments)
     {
-        ChildProcess.Require(Sysupdate, Pull);
+        ChildProcess.Require(SysupdateTool.Binary, SysupdateTool.Pull);
 
         var start = new ProcessStartInfo("/usr/bin/unshare");
         foreach (var argument in (string[])["--mount", "--propagation", "private", "/bin/sh", "-c",
-            "mount --bind \"$0\" /etc/ssl/certs/ca-certificates.crt && exec \"$@\"", caBundle, Sysupdate,
+            "mount --bind \"$0\" /etc/ssl/certs/ca-certificates.crt && exec \"$@\"", caBundle, SysupdateTool.Binary,
             $"--definitions={definitions}", "--no-pager", .. arguments])
         {
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment["LD_LIBRARY_PATH"] = LibraryDirectory;
-        start.Environment["SYSTEMD_PULL_PATH"] = Pull;
+        start.Environment["LD_LIBRARY_PATH"] = SysupdateTool.LibraryDirectory;
+        start.Environment["SYSTEMD_PULL_PATH"] = SysupdateTool.Pull;
         start.Environment["SYSTEMD_COLORS"] = "0";
         start.Environment["SYSTEMD_LOG_LEVEL"] = "info";
         return await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(2));
