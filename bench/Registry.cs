@@ -110,6 +110,16 @@ internal sealed class Registry : IAsyncDisposable
         });
     }
 
+    /// <summary>One more small artifact under <paramref name="tag"/>, with a layer no other tag has.</summary>
+    public async Task PushNewTagAsync(string repository, string tag)
+    {
+        var layer = Encoding.ASCII.GetBytes($"{repository} layer {tag}\n");
+        var digest = Sha256(layer);
+        await PushBlobAsync(repository, digest, new ByteArrayContent(layer));
+        var name = repository[(repository.LastIndexOf('/') + 1)..];
+        await PushArtifactAsync(repository, tag, digest, layer.Length, $"{name}-{tag}.raw");
+    }
+
     private static void Expect(HttpResponseMessage response, HttpStatusCode status)
     {
         if (response.StatusCode != status)

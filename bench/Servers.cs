@@ -17,7 +17,7 @@ internal sealed class Proxy : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static async Task<Proxy> StartAsync(Uri registry, string ttl)
+    public static async Task<Proxy> StartAsync(Uri registry, string ttl, params string[] settings)
     {
         var dll = Path.Combine(RepoRoot(), "src", "Functions", "bin", Configuration, "net10.0", "SysextFunctions.dll");
         if (!File.Exists(dll))
@@ -28,7 +28,7 @@ internal sealed class Proxy : IAsyncDisposable
         var port = FreePort.Next();
         var url = new Uri($"http://127.0.0.1:{port}");
         var process = Child.Start("dotnet", [dll, $"--urls={url}", $"--Registry:Url={registry}", "--Proxy:BlobDelivery=stream",
-            $"--Cache:ChecksumsTtl={ttl}", "--Logging:LogLevel:Default=Warning"]);
+            $"--Cache:ChecksumsTtl={ttl}", "--Logging:LogLevel:Default=Warning", .. settings]);
         await process.WaitReadyAsync(url);
         return new Proxy(process, url);
     }
@@ -74,11 +74,6 @@ internal sealed class Nginx : IAsyncDisposable
 
     public static async Task<Nginx> StartAsync(string path, byte[] content)
     {
-        if (!File.Exists(Binary))
-        {
-            throw new InvalidOperationException($"{Binary} is missing: run scripts/bench.sh (it installs nginx-light)");
-        }
-
         var prefix = new TempDirectory("sysext-bench-nginx-");
         var file = Path.Combine(prefix.Path, "www", path);
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
@@ -88,6 +83,33 @@ internal sealed class Nginx : IAsyncDisposable
         }
 
         await File.WriteAllBytesAsync(file, content);
+        return await StartAsync(prefix, $"root {prefix.Path}/www;");
+    }
+
+    /// <summary>nginx as a reverse proxy of <paramref name="upstream"/> (<c>proxy_pass</c>, kept-alive upstream connections, 1 MiB buffers, no temp files).</summary>
+    public static Task<Nginx> StartProxyAsync(Uri upstream) =>
+        StartAsync(new TempDirectory("sysext-bench-nginx-"), $$"""
+            location / {
+                proxy_pass http://sysext_upstream;
+                proxy_http_version 1.1;
+                proxy_set_header Connection "";
+                # Large buffers and no spooling to disk: nginx at its best for one big body.
+                proxy_buffer_size 256k;
+                proxy_buffers 8 1m;
+                proxy_busy_buffers_size 2m;
+                proxy_max_temp_file_size 0;
+            }
+            """, $$"""
+            upstream sysext_upstream { server {{upstream.Authority}}; keepalive 16; }
+            """);
+
+    private static async Task<Nginx> StartAsync(TempDirectory prefix, string server, string http = "")
+    {
+        if (!File.Exists(Binary))
+        {
+            throw new InvalidOperationException($"{Binary} is missing: run scripts/bench.sh (it installs nginx-light)");
+        }
+
         var port = FreePort.Next();
         var config = Path.Combine(prefix.Path, "nginx.conf");
         // A plain static-file server tuned as one would for this: workers per core, no logging, sendfile, long keep-alive.
@@ -104,9 +126,11 @@ internal sealed class Nginx : IAsyncDisposable
                 keepalive_timeout 65;
                 default_type text/plain;
                 client_body_temp_path {{prefix.Path}}/client_body;
+                proxy_temp_path {{prefix.Path}}/proxy_temp;
+                {{http}}
                 server {
                     listen 127.0.0.1:{{port}};
-                    root {{prefix.Path}}/www;
+                    {{server}}
                 }
             }
             """);

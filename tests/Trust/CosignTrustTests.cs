@@ -58,6 +58,11 @@ public class CosignTrustTests(RegistryServer registry, CosignKeysFixture keys) :
         Assert.Equal(signedBytes, await client.GetByteArrayAsync($"/{repository}/hello-v1.raw"));
         Assert.Equal(HttpStatusCode.NotFound, unsigned.StatusCode);
         Assert.NotEqual(unsignedBytes, signedBytes);
+        using var page = new HttpRequestMessage(HttpMethod.Get, $"/{repository}/");
+        page.Headers.Accept.ParseAdd("text/html");
+        var html = await (await client.SendAsync(page)).Content.ReadAsStringAsync();
+        Assert.Contains("cosign: every version listed is signed by the publisher&#x27;s key.", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("hello-v2.raw", html, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -6,13 +6,18 @@ namespace SysextFunctions.Catalogue;
 /// Builds a repository's catalogue from the snapshot SHA256SUMS is served from (one listing, cached as it is), plus
 /// creation dates from image configs where the manifests had none.
 /// </summary>
-public sealed class CatalogueService(SysextCatalogue catalogue, ImageConfigDates dates, IPublisherTrust? publisher = null)
+public sealed class CatalogueService(SysextCatalogue catalogue, ImageConfigDates dates)
 {
     /// <param name="withConfigDates">Read image configs for missing dates; the transfer definition does without.</param>
     public async Task<RepositoryCatalogue> GetAsync(Upstream upstream, SysupdatePath path, bool withConfigDates, CancellationToken cancellationToken = default)
     {
         var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
         var files = withConfigDates ? await dates.FillAsync(upstream, snapshot.Files, cancellationToken).ConfigureAwait(false) : snapshot.Files;
-        return new RepositoryCatalogue(path.Repository, path.Name, files, snapshot.Signature is not null, publisher?.Describe(path.Repository));
+        return new RepositoryCatalogue(path.Repository, path.Name, files, snapshot.Signature is not null, Publisher(upstream));
     }
+
+    /// <summary>With cosign keys, the listing holds only tags one of them signed (<see cref="SysextCatalogue"/>), so every file shown is.</summary>
+    private static string? Publisher(Upstream upstream) => upstream.CosignKeys is { } keys
+        ? $"cosign: every version listed is signed by {(keys.Keys.Count == 1 ? "the publisher's key" : $"one of {keys.Keys.Count} publisher keys")}."
+        : null;
 }

@@ -5,14 +5,11 @@ namespace SysextFunctions.Catalogue;
 
 public static class CatalogueServiceCollectionExtensions
 {
-    /// <summary>The catalogue page, its JSON, the transfer definitions and the index; an <see cref="IPublisherTrust"/> registered before or after is picked up.</summary>
+    /// <summary>The catalogue page, its JSON, the transfer definitions and the index.</summary>
     public static IServiceCollection AddSysextCatalogue(this IServiceCollection services)
     {
         services.AddSingleton<ImageConfigDates>();
-        services.AddSingleton(sp => new CatalogueService(
-            sp.GetRequiredService<Sysupdate.SysextCatalogue>(),
-            sp.GetRequiredService<ImageConfigDates>(),
-            sp.GetService<IPublisherTrust>()));
+        services.AddSingleton<CatalogueService>();
         services.AddSingleton<ServedRepositories>();
         services.AddSingleton<CatalogueEndpoints>();
         return services;

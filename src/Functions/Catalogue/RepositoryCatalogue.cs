@@ -9,7 +9,7 @@ namespace SysextFunctions.Catalogue;
 /// <param name="Repository">The client-facing repository (the path the client used, not the upstream name).</param>
 /// <param name="Name">Its last segment, which starts every file name.</param>
 /// <param name="ListSigned">Whether SHA256SUMS comes with our OpenPGP signature (<c>Verify=yes</c> works).</param>
-/// <param name="Publisher">What the publisher check says, or null when none is configured; see <see cref="IPublisherTrust"/>.</param>
+/// <param name="Publisher">What the publisher check (cosign keys, <c>Trust:CosignKeys</c>) says, or null when none is configured.</param>
 public sealed record RepositoryCatalogue(string Repository, string Name, IReadOnlyList<SysextFile> Files, bool ListSigned, string? Publisher = null)
 {
     /// <summary>Files by version, newest first (sysupdate's order, as near as <see cref="VersionOrder"/> gets), each by architecture.</summary>
@@ -17,16 +17,6 @@ public sealed record RepositoryCatalogue(string Repository, string Name, IReadOn
         [.. Files.OrderBy(f => f.Architecture ?? "", StringComparer.Ordinal).ThenBy(f => f.Name, StringComparer.Ordinal)
             .GroupBy(f => f.Version, StringComparer.Ordinal)
             .OrderByDescending(g => g.Key, VersionOrder.Instance)];
-}
-
-/// <summary>
-/// The hook for checks of the publisher's signatures (cosign, issue 11): registered in DI, it says per repository
-/// what was verified ("cosign: every listed version verified with 2 keys"), or null when nothing is checked there.
-/// Without a registration the catalogue says that publisher signatures are not checked.
-/// </summary>
-public interface IPublisherTrust
-{
-    string? Describe(string repository);
 }
 
 /// <summary>

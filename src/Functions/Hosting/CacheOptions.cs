@@ -14,6 +14,9 @@ public sealed class CacheOptions
     /// <summary>How many bytes of manifests are kept. Manifests are addressed by digest, so they never go stale.</summary>
     public long ManifestCacheBytes { get; set; } = 64L * 1024 * 1024;
 
-    /// <summary>How many tags one listing resolves at once.</summary>
-    public int ResolveParallelism { get; set; } = 16;
+    /// <summary>
+    /// How many tags one listing resolves at once, at most: a registry's 429 (or 503 with Retry-After) halves it for
+    /// that listing (see AdaptiveParallelism). Round trips, not bandwidth, bound a listing across a network.
+    /// </summary>
+    public int ResolveParallelism { get; set; } = 64;
 }

@@ -39,14 +39,18 @@ public static class ServiceCollectionExtensions
             services.AddKeyedSingleton(upstream.Id, (_, _) => upstream.CreateCredentials());
             services.AddKeyedSingleton(upstream.Id, (sp, _) => new TokenCache(sp.GetRequiredService<TimeProvider>()));
             AddUpstreamHttpClient(services, upstream);
-            services.AddKeyedSingleton<IOciSource>(upstream.Id, (sp, _) => Cached(sp, new RegistryClient(
-                sp.GetRequiredService<IHttpClientFactory>().CreateClient(upstream.ClientName),
-                upstream.Url!,
-                upstream.Timeout,
-                sp.GetRequiredService<ILogger<RegistryClient>>())
-            {
-                Authenticated = upstream.Credential != RegistryCredentialKind.None,
-            }));
+            var tagListing = ReadTagListing(configuration, upstream);
+            services.AddKeyedSingleton<IOciSource>(upstream.Id, (sp, _) => Cached(sp, AcrTagListing.Wrap(
+                new RegistryClient(
+                    sp.GetRequiredService<IHttpClientFactory>().CreateClient(upstream.ClientName),
+                    upstream.Url!,
+                    upstream.Timeout,
+                    sp.GetRequiredService<ILogger<RegistryClient>>())
+                {
+                    Authenticated = upstream.Credential != RegistryCredentialKind.None,
+                },
+                tagListing,
+                sp.GetRequiredService<ILogger<AcrTagListing>>())));
         }
 
         services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section))
@@ -68,6 +72,15 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<HttpCaching>();
         services.AddSingleton<SysextHandler>();
         return services;
+    }
+
+    /// <summary><c>Registry:TagListing</c> (or <c>Registries:&lt;id&gt;:TagListing</c>): auto, acr or distribution.</summary>
+    private static TagListingMode ReadTagListing(IConfiguration configuration, UpstreamRegistry upstream)
+    {
+        var value = configuration[$"{upstream.Description}:TagListing"];
+        return string.IsNullOrEmpty(value) ? TagListingMode.Auto
+            : Enum.TryParse<TagListingMode>(value, ignoreCase: true, out var mode) && Enum.IsDefined(mode) && !char.IsDigit(value[0]) ? mode
+            : throw new InvalidOperationException($"{upstream.Description}:TagListing must be auto, acr or distribution, not '{value}'");
     }
 
     /// <summary>Every source is wrapped here, once: manifests by digest are cached whatever the source.</summary>

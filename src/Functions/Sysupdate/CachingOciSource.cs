@@ -12,7 +12,7 @@ namespace SysextFunctions.Sysupdate;
 /// a tag never seen is fetched with one GET, which says its digest too. Tag lists and blobs pass through: the
 /// listing is cached as a whole, with its time to live, by <see cref="SysextCatalogue"/>.
 /// </summary>
-public sealed class CachingOciSource(IOciSource inner, ManifestCache cache) : IOciSource
+public sealed class CachingOciSource(IOciSource inner, ManifestCache cache) : IOciSource, ITagDigestSource
 {
     private static int s_instances;
 
@@ -21,6 +21,10 @@ public sealed class CachingOciSource(IOciSource inner, ManifestCache cache) : IO
 
     public Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken = default) =>
         inner.ListTagsAsync(repository, cancellationToken);
+
+    /// <summary>The inner source's listing, with digests where it gives them (then no HEAD is needed for those tags).</summary>
+    public Task<IReadOnlyList<ListedTag>> ListTagDigestsAsync(string repository, CancellationToken cancellationToken = default) =>
+        inner.ListTaggedAsync(repository, cancellationToken);
 
     public async Task<ManifestResponse> GetManifestAsync(string repository, string reference, CancellationToken cancellationToken = default)
     {

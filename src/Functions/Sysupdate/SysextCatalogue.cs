@@ -55,16 +55,18 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     /// <summary>All files of a repository, ordered by name.</summary>
     public async Task<IReadOnlyList<SysextFile>> ListAsync(Upstream upstream, string name, CancellationToken cancellationToken = default)
     {
-        var tags = (await upstream.Source.ListTagsAsync(upstream.Repository, cancellationToken).ConfigureAwait(false))
-            .Where(tag => !ReferrerTags.IsReferrerTag(tag))
-            .ToList();
+        // Where the listing names digests (ACR's _tags), a tag whose manifest is cached costs no request at all.
+        var allTags = await upstream.Source.ListTaggedAsync(upstream.Repository, cancellationToken).ConfigureAwait(false);
+        // Signatures, attestations, SBOMs are never versions, but with keys they are what is looked for, and only
+        // where the listing shows them.
+        var tags = allTags.Where(tag => !ReferrerTags.IsReferrerTag(tag.Name)).ToList();
+        IReadOnlySet<string>? knownTags = upstream.CosignKeys is null ? null : allTags.Select(tag => tag.Name).ToHashSet(StringComparer.Ordinal);
         var perTag = new IReadOnlyList<SysextFile>[tags.Count];
-        // With keys, signature tags are looked for only where the listing shows them.
-        IReadOnlySet<string>? knownTags = upstream.CosignKeys is null ? null : tags.ToHashSet(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, tags.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(options.Value.ResolveParallelism, 1), CancellationToken = cancellationToken },
-            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i], probing: false, knownTags, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        await AdaptiveParallelism.ForEachAsync(
+            tags.Count,
+            options.Value.ResolveParallelism,
+            async (i, ct) => perTag[i] = await FilesOfTagAsync(upstream, name, tags[i].Name, tags[i].Digest, probing: false, knownTags, ct).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
 
         // Tag "v1-x86-64" and an index "v1" with an amd64 entry both make name-v1-x86-64.raw: the single manifest
         // wins, as it does in FindAsync, which tries the whole tag first.
@@ -80,7 +82,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         // At most a whole tag and one tag-without-architecture: the seed's tags end in an architecture too.
         foreach (var tag in FileNaming.CandidateTags(name, fileName).Where(tag => !ReferrerTags.IsReferrerTag(tag)))
         {
-            var files = await FilesOfTagAsync(upstream, name, tag, probing: true, knownTags: null, cancellationToken).ConfigureAwait(false);
+            var files = await FilesOfTagAsync(upstream, name, tag, digest: null, probing: true, knownTags: null, cancellationToken).ConfigureAwait(false);
             if (files.FirstOrDefault(f => f.Name == fileName) is { } file)
             {
                 return file;
@@ -90,9 +92,10 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         return null;
     }
 
+    /// <param name="digest">The digest the listing gave for the tag, if it did: the manifest is then asked for by digest.</param>
     /// <param name="probing">The tag is only a guess from a file name: that it does not exist is no news.</param>
     /// <param name="knownTags">The repository's tags, when listed: signature tags not among them are not asked for.</param>
-    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, bool probing, IReadOnlySet<string>? knownTags, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SysextFile>> FilesOfTagAsync(Upstream upstream, string name, string tag, Digest? digest, bool probing, IReadOnlySet<string>? knownTags, CancellationToken cancellationToken)
     {
         var repository = upstream.Repository;
         if (!Reference.IsValidTag(tag))
@@ -104,7 +107,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         ManifestResponse response;
         try
         {
-            response = await upstream.Source.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+            response = await upstream.Source.GetManifestAsync(repository, digest?.ToString() ?? tag, cancellationToken).ConfigureAwait(false);
         }
         catch (RegistryException e) when (e.Failure is RegistryFailure.NotFound or RegistryFailure.InvalidResponse)
         {

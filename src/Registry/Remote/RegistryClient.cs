@@ -326,6 +326,18 @@ public sealed partial class RegistryClient : IOciSource
         }
     }
 
+    /// <summary>
+    /// One page of a JSON listing under the registry (capped like a manifest) and the next page its <c>Link</c>
+    /// header names; for listings beside the distribution API, such as <see cref="AcrTagListing"/>.
+    /// </summary>
+    internal async Task<(byte[] Body, Uri? Next)> GetPageAsync(Uri uri, string what, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var response = await SendMetadataAsync(request, what, cancellationToken).ConfigureAwait(false);
+        return (await ReadCappedAsync(response, MaxManifestBytes, what, cancellationToken).ConfigureAwait(false), NextPage(response, uri));
+    }
+
     /// <summary>The next page from an RFC 8288 <c>Link</c> header, resolved against the current page.</summary>
     internal static Uri? NextPage(HttpResponseMessage response, Uri current)
     {

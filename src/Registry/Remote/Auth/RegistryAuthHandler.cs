@@ -285,7 +285,7 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
         }
     }
 
-    /// <summary><c>repository:NAME:pull</c> for a distribution API path under the registry, else null.</summary>
+    /// <summary><c>repository:NAME:pull</c> for a distribution API path under the registry (<c>metadata_read</c> for ACR's <c>_tags</c>), else null.</summary>
     private string? ScopeOf(Uri uri)
     {
         var path = uri.AbsolutePath;
@@ -296,7 +296,10 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
         }
 
         var match = ApiPath().Match(path[basePath.Length..]);
-        return match.Success ? $"repository:{match.Groups["name"].Value}:pull" : null;
+        // ACR's own listing (AcrTagListing) asks for metadata_read, not pull: cached under its own scope.
+        return !match.Success ? null
+            : match.Groups["acr"].Success ? $"repository:{match.Groups["acr"].Value}:metadata_read"
+            : $"repository:{match.Groups["name"].Value}:pull";
     }
 
     private static string BearerKey(string? scope) => "bearer " + scope;
@@ -304,7 +307,7 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
     private static bool SameOrigin(Uri a, Uri b) =>
         Uri.Compare(a, b, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0;
 
-    [GeneratedRegex("^v2/(?<name>.+)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^(?:v2/(?<name>.+)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)|acr/v1/(?<acr>.+)/_tags)$", RegexOptions.CultureInvariant)]
     private static partial Regex ApiPath();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Fetched a token from {Registry} for {Scope}, valid {Lifetime}")]
