@@ -87,6 +87,9 @@ param httpPerInstanceConcurrency int = 16
 @description('Client address ranges (CIDR, e.g. 203.0.113.0/24) allowed to reach the app; empty allows every address. The endpoint is anonymous (sysupdate cannot send keys), so this and the mappings are what limit exposure.')
 param allowedClientRanges string[] = []
 
+@description('Put Azure Front Door (Standard) in front of the app: a global endpoint that caches what the app\'s Cache-Control allows. The app then admits only this Front Door, and allowedClientRanges is enforced by a WAF policy at the edge.')
+param frontDoor bool = false
+
 var token = uniqueString(resourceGroup().id)
 var registryResourceGroupName = empty(registryResourceGroup) ? resourceGroup().name : registryResourceGroup
 var baseTags = union(tags, { 'azd-env-name': environmentName })
@@ -97,6 +100,9 @@ var names = {
   applicationInsights: '${namePrefix}-appi-${token}'
   plan: '${namePrefix}-plan-${token}'
   functionApp: '${namePrefix}-func-${token}'
+  frontDoor: '${namePrefix}-afd-${token}'
+  frontDoorEndpoint: '${namePrefix}-${token}'
+  frontDoorWaf: '${replace(namePrefix, '-', '')}waf${token}'
 }
 var deploymentContainerName = 'app-package-${take(toLower(names.functionApp), 32)}'
 
@@ -177,6 +183,16 @@ var appSettings = union(
   signingSettings
 )
 
+// Made here, before the app: the app's access restrictions name this profile's Front Door id.
+resource frontDoorProfile 'Microsoft.Cdn/profiles@2024-09-01' = if (frontDoor) {
+  name: names.frontDoor
+  location: 'global'
+  tags: baseTags
+  sku: {
+    name: 'Standard_AzureFrontDoor'
+  }
+}
+
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
   params: {
@@ -190,8 +206,21 @@ module functionApp 'modules/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     httpPerInstanceConcurrency: httpPerInstanceConcurrency
-    allowedClientRanges: allowedClientRanges
+    allowedClientRanges: frontDoor ? [] : allowedClientRanges
+    frontDoorId: frontDoor ? frontDoorProfile!.properties.frontDoorId : ''
     appSettings: appSettings
+  }
+}
+
+module frontDoorRoutes 'modules/front-door.bicep' = if (frontDoor) {
+  name: 'front-door'
+  params: {
+    profileName: frontDoorProfile.name
+    endpointName: names.frontDoorEndpoint
+    originHostName: functionApp.outputs.defaultHostName
+    allowedClientRanges: allowedClientRanges
+    wafPolicyName: names.frontDoorWaf
+    tags: baseTags
   }
 }
 
@@ -208,5 +237,10 @@ output identityClientId string = identity.properties.clientId
 @description('Principal (object) id of the user-assigned identity.')
 output identityPrincipalId string = identity.properties.principalId
 
-@description('URL of the first mapping, for a sysupdate transfer file.')
-output sysupdatePathExample string = empty(mappings) ? endpointUrl : '${endpointUrl}/${mappings[0].path}'
+@description('Base URL of the Front Door endpoint; empty without frontDoor. Give clients this one.')
+output frontDoorEndpointUrl string = frontDoor ? 'https://${frontDoorRoutes!.outputs.hostName}' : ''
+
+var publicUrl = frontDoor ? 'https://${frontDoorRoutes!.outputs.hostName}' : endpointUrl
+
+@description('URL of the first mapping, for a sysupdate transfer file (through Front Door when it is on).')
+output sysupdatePathExample string = empty(mappings) ? publicUrl : '${publicUrl}/${mappings[0].path}'

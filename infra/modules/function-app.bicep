@@ -35,8 +35,35 @@ param httpPerInstanceConcurrency int
 @description('Client address ranges (CIDR) allowed in; empty allows all.')
 param allowedClientRanges string[] = []
 
+@description('Id of the Front Door profile in front of the app (its X-Azure-FDID); when set, only that Front Door reaches the app and allowedClientRanges is enforced there instead.')
+param frontDoorId string = ''
+
 @description('App settings (name -> value).')
 param appSettings object
+
+var clientRestrictions = [
+  for (range, i) in allowedClientRanges: {
+    name: 'client-${i}'
+    action: 'Allow'
+    ipAddress: range
+    priority: 100 + i
+  }
+]
+
+var frontDoorRestrictions = [
+  {
+    name: 'front-door'
+    action: 'Allow'
+    tag: 'ServiceTag'
+    ipAddress: 'AzureFrontDoor.Backend'
+    priority: 100
+    headers: {
+      'x-azure-fdid': [
+        frontDoorId
+      ]
+    }
+  }
+]
 
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
@@ -74,15 +101,9 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
       ftpsState: 'Disabled'
       http20Enabled: true
       // Access restrictions: with ranges given, only they reach the app (the SCM site keeps its own rules).
-      ipSecurityRestrictionsDefaultAction: empty(allowedClientRanges) ? 'Allow' : 'Deny'
-      ipSecurityRestrictions: [
-        for (range, i) in allowedClientRanges: {
-          name: 'client-${i}'
-          action: 'Allow'
-          ipAddress: range
-          priority: 100 + i
-        }
-      ]
+      // Behind Front Door, only our own profile does: its service tag, with our profile's id in X-Azure-FDID.
+      ipSecurityRestrictionsDefaultAction: empty(allowedClientRanges) && empty(frontDoorId) ? 'Allow' : 'Deny'
+      ipSecurityRestrictions: empty(frontDoorId) ? clientRestrictions : frontDoorRestrictions
     }
     functionAppConfig: {
       deployment: {

@@ -12,23 +12,28 @@ public sealed class RegistryServer : IAsyncLifetime
 
     private readonly TempDirectory _storage = new("sysext-registry-");
     private readonly string? _extraConfig;
+    private readonly TestCertificateAuthority? _tls;
     private Process? _process;
 
     public RegistryServer() : this(null)
     {
     }
 
-    private RegistryServer(string? extraConfig)
+    private RegistryServer(string? extraConfig, TestCertificateAuthority? tls = null)
     {
         _extraConfig = extraConfig;
+        _tls = tls;
     }
 
     /// <param name="extraConfig">YAML appended to the config (e.g. an <c>auth:</c> section).</param>
     internal static RegistryServer WithConfig(string extraConfig) => new(extraConfig);
 
+    /// <summary>Serving HTTPS (<c>http.tls</c>) with the server certificate <paramref name="ca"/> issued; the caller keeps <paramref name="ca"/>.</summary>
+    internal static RegistryServer WithTls(TestCertificateAuthority ca) => new(null, ca);
+
     public int Port { get; private set; }
 
-    public Uri Url => new($"http://127.0.0.1:{Port}");
+    public Uri Url => new($"{(_tls is null ? "http" : "https")}://127.0.0.1:{Port}");
 
     public string StorageDirectory => _storage.Path;
 
@@ -52,6 +57,7 @@ public sealed class RegistryServer : IAsyncLifetime
             http:
               addr: 127.0.0.1:{Port}
               secret: throwaway-test-secret
+            {(_tls is null ? "" : $"  tls:\n    certificate: {_tls.ServerCertificatePath}\n    key: {_tls.ServerKeyPath}")}
             {_extraConfig}
             """);
 
@@ -69,7 +75,8 @@ public sealed class RegistryServer : IAsyncLifetime
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var http = _tls?.CreateHttpClient() ?? new HttpClient();
+        http.Timeout = TimeSpan.FromSeconds(2);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
         {
@@ -84,7 +91,8 @@ public sealed class RegistryServer : IAsyncLifetime
                 // 200 without auth, 401 with: either way it is up.
                 return;
             }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            // A probe that times out (a TLS handshake on a loaded machine) is asked again too.
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(50);
             }

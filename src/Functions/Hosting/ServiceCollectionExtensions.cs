@@ -69,6 +69,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SysextCatalogue>();
         services.AddSysextCatalogue();
+        services.AddSingleton<HttpCaching>();
         services.AddSingleton<SysextHandler>();
         return services;
     }
@@ -105,6 +106,8 @@ public static class ServiceCollectionExtensions
                 // (Cache:ResolveParallelism). Over HTTP/2, more connections once a server's stream limit is hit.
                 EnableMultipleHttp2Connections = true,
                 ConnectTimeout = TimeSpan.FromSeconds(10),
+                // A private registry's own CA (CaCertificateFile) is trusted for this upstream only.
+                SslOptions = UpstreamTrust.ClientOptions(upstream.CaCertificates),
             })
             .AddRegistryResilience()
             .AddHttpMessageHandler(sp => new RegistryAuthHandler(

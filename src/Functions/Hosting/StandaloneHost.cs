@@ -26,6 +26,8 @@ public static class StandaloneHost
         }
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        // The slim builder leaves out HTTPS: this lets Kestrel:Endpoints:<name>:Certificate (Path/KeyPath, or a store) serve it.
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Services.AddSysextProxy(builder.Configuration);
         builder.Services.AddSysextTelemetry(builder.Configuration, functionsWorker: false);
         if (string.IsNullOrEmpty(builder.Configuration["Logging:Console:FormatterName"]))

@@ -40,6 +40,9 @@ public sealed class UpstreamOptions
 
     /// <summary>How long to wait for the registry's response headers; defaults to <c>Registry:Timeout</c>.</summary>
     public TimeSpan? Timeout { get; set; }
+
+    /// <summary>A PEM file of CA certificates this registry's TLS certificate must chain to, instead of the system's.</summary>
+    public string? CaCertificateFile { get; set; }
 }
 
 /// <summary>The <c>Registry</c> configuration section: the default upstream.</summary>
@@ -63,6 +66,9 @@ public sealed class RegistryOptions
 
     public string? ManagedIdentityClientId { get; set; }
 
+    /// <summary>A PEM file of CA certificates this registry's TLS certificate must chain to, instead of the system's.</summary>
+    public string? CaCertificateFile { get; set; }
+
     internal UpstreamOptions AsUpstream() => new()
     {
         // A layout replaces the URL, which otherwise always has its default.
@@ -73,6 +79,7 @@ public sealed class RegistryOptions
         Credential = Credential,
         ManagedIdentityClientId = ManagedIdentityClientId,
         Timeout = Timeout,
+        CaCertificateFile = CaCertificateFile,
     };
 }
 

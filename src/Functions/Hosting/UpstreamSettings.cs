@@ -41,6 +41,9 @@ public sealed class UpstreamRegistry
 
     public TimeSpan Timeout { get; }
 
+    /// <summary>The CAs of <c>CaCertificateFile</c>, the only roots this registry's certificate may chain to; null: the system's.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2Collection? CaCertificates { get; init; }
+
     /// <summary>The named HttpClient of this upstream.</summary>
     public string ClientName => Id == DefaultId ? ServiceCollectionExtensions.RegistryClientName : $"{ServiceCollectionExtensions.RegistryClientName}:{Id}";
 
@@ -177,6 +180,14 @@ public sealed class UpstreamSettings
             throw new InvalidOperationException($"{name}:Timeout must be positive");
         }
 
-        return new UpstreamRegistry(id, options.Url, options.Layout, credential, options.Username, options.Password, options.ManagedIdentityClientId, options.Timeout ?? defaultTimeout);
+        if (!string.IsNullOrEmpty(options.CaCertificateFile) && options.Layout is not null)
+        {
+            throw new InvalidOperationException($"{name}: a Layout takes no CaCertificateFile");
+        }
+
+        return new UpstreamRegistry(id, options.Url, options.Layout, credential, options.Username, options.Password, options.ManagedIdentityClientId, options.Timeout ?? defaultTimeout)
+        {
+            CaCertificates = string.IsNullOrEmpty(options.CaCertificateFile) ? null : UpstreamTrust.Load(options.CaCertificateFile, $"{name}:CaCertificateFile"),
+        };
     }
 }

@@ -6,8 +6,12 @@ namespace SysextFunctions.Http;
 /// <summary>The one place failures become HTTP statuses: a short plain-text reason, never a stack trace.</summary>
 public static class ErrorResults
 {
+    /// <summary>
+    /// Never stored (RFC 9111 §5.2.2.5): a registry hiccup cached by a CDN would outlive the hiccup, and a 404 for a
+    /// tag about to be pushed would hide it.
+    /// </summary>
     public static IResult Text(int status, string reason) =>
-        Results.Text(reason + "\n", "text/plain; charset=utf-8", statusCode: status);
+        HttpCaching.With("no-store", Results.Text(reason + "\n", "text/plain; charset=utf-8", statusCode: status));
 
     public static IResult From(RegistryException e)
     {

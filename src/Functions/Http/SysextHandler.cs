@@ -19,6 +19,7 @@ public sealed partial class SysextHandler(
     UpstreamResolver upstreams,
     ChecksumsSigner signer,
     CatalogueEndpoints pages,
+    HttpCaching caching,
     IOptions<ProxyOptions> options,
     ILogger<SysextHandler> logger)
 {
@@ -56,7 +57,7 @@ public sealed partial class SysextHandler(
             return path.Resource switch
             {
                 SysupdateResource.Checksums => await ChecksumsAsync(upstream, path, context.RequestAborted).ConfigureAwait(false),
-                SysupdateResource.File => await FileAsync(upstream, path, HttpMethods.IsHead(request.Method), context.RequestAborted).ConfigureAwait(false),
+                SysupdateResource.File => await FileAsync(upstream, path, request, context.RequestAborted).ConfigureAwait(false),
                 SysupdateResource.Catalogue => await pages.CatalogueAsync(upstream, path, context).ConfigureAwait(false),
                 SysupdateResource.Transfer => await pages.TransferAsync(upstream, path, context).ConfigureAwait(false),
                 _ => await SignatureAsync(upstream, path, context.RequestAborted).ConfigureAwait(false),
@@ -72,7 +73,8 @@ public sealed partial class SysextHandler(
     private async Task<IResult> ChecksumsAsync(Upstream upstream, SysupdatePath path, CancellationToken cancellationToken)
     {
         var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
-        return Results.Bytes(snapshot.Checksums, "text/plain; charset=utf-8", entityTag: new EntityTagHeaderValue(snapshot.ETag));
+        // The bytes result answers If-None-Match with a 304 itself.
+        return HttpCaching.With(caching.ForListing(snapshot), Results.Bytes(snapshot.Checksums, "text/plain; charset=utf-8", entityTag: new EntityTagHeaderValue(snapshot.ETag)));
     }
 
     /// <summary>
@@ -97,10 +99,13 @@ public sealed partial class SysextHandler(
             return ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no signature is served");
         }
 
-        return Results.Bytes(armored ? ChecksumsSigner.Armor(signature) : signature, "application/pgp-signature");
+        // Tagged by its own bytes: a signature made on another listing of the same SHA256SUMS is other bytes.
+        var bytes = armored ? ChecksumsSigner.Armor(signature) : signature;
+        var etag = new EntityTagHeaderValue($"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))}\"");
+        return HttpCaching.With(caching.ForListing(snapshot), Results.Bytes(bytes, "application/pgp-signature", entityTag: etag));
     }
 
-    private async Task<IResult> FileAsync(Upstream upstream, SysupdatePath path, bool head, CancellationToken cancellationToken)
+    private async Task<IResult> FileAsync(Upstream upstream, SysupdatePath path, HttpRequest request, CancellationToken cancellationToken)
     {
         var file = await catalogue.FindAsync(upstream, path.Name, path.FileName, cancellationToken).ConfigureAwait(false);
         if (file is null)
@@ -108,6 +113,19 @@ public sealed partial class SysextHandler(
             return ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no such file in {path.Repository}");
         }
 
+        // The digest names the bytes wherever they come from: a client holding them needs neither blob nor redirect.
+        var cacheControl = caching.ForFile();
+        var etag = new EntityTagHeaderValue($"\"{file.Digest}\"");
+        if (HttpCaching.NoneMatchHits(request, etag))
+        {
+            return HttpCaching.NotModified(cacheControl, etag);
+        }
+
+        return HttpCaching.With(cacheControl, await DeliverAsync(upstream, path, file, HttpMethods.IsHead(request.Method), cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<IResult> DeliverAsync(Upstream upstream, SysupdatePath path, SysextFile file, bool head, CancellationToken cancellationToken)
+    {
         var mode = options.Value.BlobDelivery;
         LogDelivery(logger, path.Repository, file.Tag, file.Digest.ToString(), mode, file.Size);
         if (mode == BlobDelivery.Redirect && upstream.Source.BlobUri(upstream.Repository, file.Digest) is { } blobUri)

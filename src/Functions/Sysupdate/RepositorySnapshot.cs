@@ -13,10 +13,16 @@ namespace SysextFunctions.Sysupdate;
 [ImmutableObject(true)]
 public sealed record RepositorySnapshot(IReadOnlyList<SysextFile> Files, byte[] Checksums, string ETag, byte[]? Signature = null)
 {
-    public static RepositorySnapshot Create(IReadOnlyList<SysextFile> files, ChecksumsSigner? signer = null)
+    /// <summary>When the listing began: what it says is at most this old, which is what HTTP caching counts from.</summary>
+    public DateTimeOffset ListedAt { get; init; }
+
+    public static RepositorySnapshot Create(IReadOnlyList<SysextFile> files, ChecksumsSigner? signer = null, DateTimeOffset listedAt = default)
     {
         // The marker is part of the signed bytes, so of the ETag too: both change when its date does.
         var body = Sysupdate.Checksums.Render(files, signer?.BestBeforeDate());
-        return new RepositorySnapshot(files, body, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"", signer?.Sign(body));
+        return new RepositorySnapshot(files, body, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"", signer?.Sign(body))
+        {
+            ListedAt = listedAt,
+        };
     }
 }

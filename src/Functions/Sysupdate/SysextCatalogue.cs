@@ -17,7 +17,7 @@ namespace SysextFunctions.Sysupdate;
 /// The sysupdate view of a repository: which files exist, with which digests. Tags map to files through their
 /// manifests; a tag whose manifest we cannot use is skipped with a logged reason and never breaks the listing.
 /// </summary>
-public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOptions> options, ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null, SignatureVerifier? verifier = null)
+public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOptions> options, ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null, SignatureVerifier? verifier = null, TimeProvider? time = null)
 {
     private static readonly ConditionalWeakTable<IOciSource, string> SourceKeys = [];
     private static int s_sources;
@@ -33,16 +33,23 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         var ttl = options.Value.ChecksumsTtl;
         if (ttl <= TimeSpan.Zero)
         {
-            return RepositorySnapshot.Create(await ListAsync(upstream, name, cancellationToken).ConfigureAwait(false), signer);
+            return await SnapshotNowAsync(upstream, name, cancellationToken).ConfigureAwait(false);
         }
 
         return await cache.GetOrCreateAsync(
             // Two mappings may list one repository with different keys: the key set is part of what a listing is.
             $"snapshot|{SourceKeys.GetValue(upstream.Source, NextSourceKey)}|{upstream.Repository}|{name}|{upstream.CosignKeys?.Id}",
-            (Catalogue: this, Upstream: upstream, Name: name, Signer: signer),
-            static async (state, ct) => RepositorySnapshot.Create(await state.Catalogue.ListAsync(state.Upstream, state.Name, ct).ConfigureAwait(false), state.Signer),
+            (Catalogue: this, Upstream: upstream, Name: name),
+            static (state, ct) => new ValueTask<RepositorySnapshot>(state.Catalogue.SnapshotNowAsync(state.Upstream, state.Name, ct)),
             new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
             cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A listing made now, stamped with the time it began (HTTP caching counts its age from there).</summary>
+    private async Task<RepositorySnapshot> SnapshotNowAsync(Upstream upstream, string name, CancellationToken cancellationToken)
+    {
+        var listedAt = (time ?? TimeProvider.System).GetUtcNow();
+        return RepositorySnapshot.Create(await ListAsync(upstream, name, cancellationToken).ConfigureAwait(false), signer, listedAt);
     }
 
     /// <summary>All files of a repository, ordered by name.</summary>

@@ -239,7 +239,9 @@ public sealed partial class RegistryClient : IOciSource
         catch (HttpRequestException e)
         {
             LogUpstreamFailure(_logger, what, e.HttpRequestError.ToString(), e);
-            throw new RegistryException(RegistryFailure.Unavailable, $"registry unreachable for {what}", e);
+            // A refused certificate is a setting to fix (CaCertificateFile), not an outage: say so.
+            var reason = e.HttpRequestError == HttpRequestError.SecureConnectionError ? "TLS handshake with the registry failed (certificate not trusted?)" : "registry unreachable";
+            throw new RegistryException(RegistryFailure.Unavailable, $"{reason} for {what}", e);
         }
     }
 
