@@ -10,6 +10,7 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$PWD"
 bash scripts/install-test-prereqs.sh >/dev/null
 # shellcheck source=scripts/sysupdate-env.sh
 source scripts/sysupdate-env.sh
@@ -47,7 +48,8 @@ pids+=($!)
 wait_for "http://127.0.0.1:${registry_port}/v2/" "$work/registry.log"
 for version in v1 v2; do
   head -c $((3 * 1024 * 1024)) /dev/urandom >"$work/hello-${version}.raw"
-  bash scripts/oci-push.sh "http://127.0.0.1:${registry_port}" acceptance/hello "$version" "$work/hello-${version}.raw"
+  (cd "$work" && "$root/tools/oras/oras" push --plain-http --no-tty \
+    "127.0.0.1:${registry_port}/acceptance/hello:${version}" "hello-${version}.raw" >/dev/null)
 done
 echo "==> registry on 127.0.0.1:${registry_port} with acceptance/hello v1 and v2"
 
