@@ -1,5 +1,4 @@
 using SysextFunctions.Registry.Content;
-using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Registry;
 

@@ -10,6 +10,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using SysextFunctions.Hosting;
+using SysextFunctions.Http;
 using SysextFunctions.Tests.Infrastructure;
 
 namespace SysextFunctions.Tests.Hosting;
@@ -98,13 +99,13 @@ public class TelemetryTests(RegistryServer registry)
     [InlineData(" authorization = aad ; clientid = abc ", typeof(ManagedIdentityCredential))]
     public void CredentialFor_AuthenticationString_ManagedIdentityOrNone(string? authentication, Type? expected)
     {
-        Assert.Equal(expected, Telemetry.CredentialFor(authentication)?.GetType());
+        Assert.Equal(expected, TelemetryServices.CredentialFor(authentication)?.GetType());
     }
 
     [Fact]
     public void CredentialFor_WithoutAad_Throws()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => Telemetry.CredentialFor("ClientId=abc"));
+        var e = Assert.Throws<InvalidOperationException>(() => TelemetryServices.CredentialFor("ClientId=abc"));
         Assert.Contains("Authorization=AAD", e.Message, StringComparison.Ordinal);
     }
 
@@ -112,7 +113,7 @@ public class TelemetryTests(RegistryServer registry)
     [Fact]
     public void AddSysextTelemetry_FunctionsWorkerWithExporter_WorkerTakesOverItsTelemetry()
     {
-        using var services = FunctionsWorkerServices(new() { [Telemetry.OtlpEndpointKey] = "http://127.0.0.1:9" });
+        using var services = FunctionsWorkerServices(new() { [TelemetryServices.OtlpEndpointKey] = "http://127.0.0.1:9" });
 
         Assert.NotNull(services.GetService<TracerProvider>());
         Assert.NotNull(services.GetService<MeterProvider>());

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using SysextFunctions.Http;
-using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 
 namespace SysextFunctions.Tests.Http;
 

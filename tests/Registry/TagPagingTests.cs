@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Tests.Infrastructure;
 

@@ -1,11 +1,9 @@
 using System.Text;
 using Microsoft.Extensions.Options;
 using NSubstitute;
-using SysextFunctions.Hosting;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Tests.Sysupdate;

@@ -1,5 +1,4 @@
 using System.Text;
-using SysextFunctions.Hosting;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Tests.Infrastructure;
 

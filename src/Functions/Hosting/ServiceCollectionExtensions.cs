@@ -96,20 +96,4 @@ public static class ServiceCollectionExtensions
                 sp.GetRequiredKeyedService<TokenCache>(upstream.Id),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<RegistryAuthHandler>>()));
-
-    private sealed class SigningOptionsValidation : IValidateOptions<SigningOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, SigningOptions options)
-        {
-            try
-            {
-                _ = options.CreateSigner();
-                return ValidateOptionsResult.Success;
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
-            {
-                return ValidateOptionsResult.Fail(e.Message);
-            }
-        }
-    }
 }

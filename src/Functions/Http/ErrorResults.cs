@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 
 namespace SysextFunctions.Http;
 

@@ -3,8 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using SysextFunctions.Hosting;
-using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Http;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
-using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Sysupdate;
 

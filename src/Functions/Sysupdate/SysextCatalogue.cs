@@ -3,11 +3,9 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SysextFunctions.Hosting;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Sysupdate;
 

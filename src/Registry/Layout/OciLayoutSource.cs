@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Registry.Layout;
 
@@ -52,7 +51,7 @@ public sealed partial class OciLayoutSource : IOciSource
             }
         }
 
-        var bytes = await ReadBlobAsync(repository, digest, RegistryClient.MaxManifestBytes, what, cancellationToken).ConfigureAwait(false);
+        var bytes = await ReadBlobAsync(repository, digest, ManifestResponse.MaxBytes, what, cancellationToken).ConfigureAwait(false);
         return ManifestResponse.Parse(digest, bytes, descriptor?.MediaType, what);
     }
 
@@ -92,9 +91,9 @@ public sealed partial class OciLayoutSource : IOciSource
         try
         {
             var path = Path.Combine(_root, repository, "index.json");
-            if (new FileInfo(path).Length > RegistryClient.MaxManifestBytes)
+            if (new FileInfo(path).Length > ManifestResponse.MaxBytes)
             {
-                throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is larger than {RegistryClient.MaxManifestBytes} bytes");
+                throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is larger than {ManifestResponse.MaxBytes} bytes");
             }
 
             bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);

@@ -15,9 +15,6 @@ namespace SysextFunctions.Registry.Remote;
 /// </summary>
 public sealed partial class RegistryClient : IOciSource
 {
-    /// <summary>Manifests larger than this are refused; oras and containerd use the same cap.</summary>
-    public const int MaxManifestBytes = 4 * 1024 * 1024;
-
     /// <summary>
     /// Set on blob requests, so that a resilience pipeline can leave them alone: a blob body streams for as long as
     /// it takes and must not be retried or timed out once bytes may have reached a client.
@@ -68,7 +65,7 @@ public sealed partial class RegistryClient : IOciSource
             using var request = new HttpRequestMessage(HttpMethod.Get, next);
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             using var response = await SendMetadataAsync(request, $"tags of '{repository}'", cancellationToken).ConfigureAwait(false);
-            var body = await ReadCappedAsync(response, MaxManifestBytes, $"tag list of '{repository}'", cancellationToken).ConfigureAwait(false);
+            var body = await ReadCappedAsync(response, ManifestResponse.MaxBytes, $"tag list of '{repository}'", cancellationToken).ConfigureAwait(false);
             TagList? list;
             try
             {
@@ -98,7 +95,7 @@ public sealed partial class RegistryClient : IOciSource
 
         var what = $"manifest '{repository}:{reference}'";
         using var response = await SendMetadataAsync(request, what, cancellationToken).ConfigureAwait(false);
-        var bytes = await ReadCappedAsync(response, MaxManifestBytes, what, cancellationToken).ConfigureAwait(false);
+        var bytes = await ReadCappedAsync(response, ManifestResponse.MaxBytes, what, cancellationToken).ConfigureAwait(false);
         var digest = Digest.Sha256(SHA256.HashData(bytes));
 
         // The content is addressed by its hash: a digest reference or a Docker-Content-Digest header that
@@ -368,65 +365,4 @@ public sealed partial class RegistryClient : IOciSource
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Registry request for {What} failed: {Reason}")]
     private static partial void LogUpstreamFailure(ILogger logger, string what, string reason, Exception exception);
-}
-
-/// <summary>A manifest with the digest of the exact bytes the registry sent.</summary>
-public sealed record ManifestResponse(Digest Digest, Manifest Manifest, int Size)
-{
-    internal static ManifestResponse Parse(Digest digest, byte[] bytes, string? contentType, string what) =>
-        new(digest, ParseManifest(bytes, contentType, what), bytes.Length);
-
-    /// <summary>
-    /// Reads <paramref name="bytes"/>, fetched as <paramref name="what"/>: a manifest (or index) we cannot read is
-    /// the source's fault, so it fails as <see cref="RegistryFailure.InvalidResponse"/>, for every source alike.
-    /// </summary>
-    internal static Manifest ParseManifest(ReadOnlySpan<byte> bytes, string? contentType, string what)
-    {
-        try
-        {
-            return Manifest.Parse(bytes, contentType);
-        }
-        catch (FormatException e)
-        {
-            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: {e.Message}", e);
-        }
-    }
-}
-
-/// <summary>Either an open blob stream, or the storage URL the source redirected to.</summary>
-public sealed class BlobResponse : IDisposable
-{
-    private readonly IDisposable? _owner;
-
-    private BlobResponse(Stream? content, long? length, Uri? redirectTo, IDisposable? owner, Digest? digest = null)
-    {
-        Content = content;
-        Length = length;
-        Digest = digest;
-        RedirectTo = redirectTo;
-        _owner = owner;
-    }
-
-    /// <summary>The blob's bytes, when not redirected.</summary>
-    public Stream? Content { get; }
-
-    /// <summary>The length the source announced, if it did.</summary>
-    public long? Length { get; }
-
-    /// <summary>The digest the source labelled the bytes with (Docker-Content-Digest), if it did.</summary>
-    public Digest? Digest { get; }
-
-    public Uri? RedirectTo { get; }
-
-    public static BlobResponse Redirect(Uri location) => new(null, null, location, null);
-
-    /// <param name="owner">Disposed with the response, e.g. the HTTP response the stream belongs to.</param>
-    /// <param name="digest">The digest the source labelled the bytes with, if it did.</param>
-    public static BlobResponse FromStream(Stream content, long? length, IDisposable? owner = null, Digest? digest = null) => new(content, length, null, owner, digest);
-
-    public void Dispose()
-    {
-        Content?.Dispose();
-        _owner?.Dispose();
-    }
 }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Layout;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 using SysextFunctions.Tests.Infrastructure;
 
 namespace SysextFunctions.Tests.Registry.Layout;

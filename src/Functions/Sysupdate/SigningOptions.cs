@@ -1,28 +1,7 @@
 using System.Text;
-using SysextFunctions.Sysupdate;
+using Microsoft.Extensions.Options;
 
-namespace SysextFunctions.Hosting;
-
-/// <summary>How file bytes reach the client.</summary>
-public enum BlobDelivery
-{
-    /// <summary>Pass on the registry's redirect to its storage when it gives one; stream otherwise.</summary>
-    Auto,
-
-    /// <summary>307 to the registry's blob URL: only for registries clients can reach anonymously.</summary>
-    Redirect,
-
-    /// <summary>Always stream the blob through this service.</summary>
-    Stream,
-}
-
-/// <summary>The <c>Proxy</c> configuration section.</summary>
-public sealed class ProxyOptions
-{
-    public const string Section = "Proxy";
-
-    public BlobDelivery BlobDelivery { get; set; } = BlobDelivery.Auto;
-}
+namespace SysextFunctions.Sysupdate;
 
 /// <summary>
 /// The <c>Signing</c> configuration section: the OpenPGP secret key that signs SHA256SUMS for <c>Verify=yes</c>.
@@ -62,5 +41,22 @@ public sealed class SigningOptions
         }
 
         return string.IsNullOrWhiteSpace(KeyFile) ? null : File.ReadAllBytes(KeyFile);
+    }
+}
+
+/// <summary>A key that cannot be read or unlocked stops the start, rather than failing every signature request.</summary>
+public sealed class SigningOptionsValidation : IValidateOptions<SigningOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SigningOptions options)
+    {
+        try
+        {
+            _ = options.CreateSigner();
+            return ValidateOptionsResult.Success;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            return ValidateOptionsResult.Fail(e.Message);
+        }
     }
 }

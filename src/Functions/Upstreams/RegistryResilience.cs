@@ -7,6 +7,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Hosting;

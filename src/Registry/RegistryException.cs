@@ -1,4 +1,4 @@
-namespace SysextFunctions.Registry.Remote;
+namespace SysextFunctions.Registry;
 
 /// <summary>Why a registry request failed, in the terms the HTTP edge maps to a status once.</summary>
 public enum RegistryFailure

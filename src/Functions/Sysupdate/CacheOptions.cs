@@ -1,4 +1,4 @@
-namespace SysextFunctions.Hosting;
+namespace SysextFunctions.Sysupdate;
 
 /// <summary>The <c>Cache</c> configuration section: how long listings live and how much is kept.</summary>
 public sealed class CacheOptions

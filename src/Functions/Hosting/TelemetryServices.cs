@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Azure.Core;
 using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
@@ -10,75 +8,20 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using SysextFunctions.Sysupdate;
+using SysextFunctions.Http;
 
 namespace SysextFunctions.Hosting;
 
 /// <summary>
-/// OpenTelemetry for both hostings: traces of incoming requests and of the registry calls behind them, our own
-/// metrics, and attributes on the request's activity saying which file went out and how. Exported to Azure Monitor
-/// when <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set and over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is.
+/// OpenTelemetry for both hostings: traces of incoming requests and of the registry calls behind them, and our own
+/// metrics (<see cref="Telemetry"/>). Exported to Azure Monitor when <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is
+/// set and over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is.
 /// </summary>
-public static class Telemetry
+public static class TelemetryServices
 {
-    /// <summary>Name of our <see cref="Meter"/>, and of the service in exported resources.</summary>
-    public const string Name = "SysextFunctions";
-
-    public const string ServiceName = "sysext-functions";
-
-    // Attribute names, in the OpenTelemetry style (a namespace, dot-separated, lower case).
-    public const string RepositoryAttribute = "sysext.repository";
-    public const string TagAttribute = "sysext.tag";
-    public const string DigestAttribute = "sysext.digest";
-    public const string FileAttribute = "sysext.file";
-    public const string DeliveryAttribute = "sysext.delivery";
-    public const string BytesAttribute = "sysext.bytes";
-
-    /// <summary>How a file reached the client, as the <see cref="DeliveryAttribute"/> value.</summary>
-    public static class Delivery
-    {
-        /// <summary>307 to the registry's own blob URL (<c>Proxy:BlobDelivery=redirect</c>).</summary>
-        public const string Redirect = "redirect";
-
-        /// <summary>The registry's redirect to its storage, passed on (<c>auto</c> against GHCR, Docker Hub, ACR).</summary>
-        public const string StorageRedirect = "storage-redirect";
-
-        /// <summary>Streamed through this service.</summary>
-        public const string Stream = "stream";
-
-        /// <summary>A HEAD answered from the manifest; no bytes.</summary>
-        public const string Head = "head";
-    }
-
     internal const string ConnectionStringKey = "APPLICATIONINSIGHTS_CONNECTION_STRING";
     internal const string AuthenticationStringKey = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
     internal const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
-
-    private static readonly Meter Meter = new(Name);
-
-    private static readonly Counter<long> FilesDelivered = Meter.CreateCounter<long>(
-        "sysext.files.delivered", "{file}", "Files handed to clients, by repository and delivery mode");
-
-    private static readonly Counter<long> BytesStreamed = Meter.CreateCounter<long>(
-        "sysext.bytes.streamed", "By", "Blob bytes streamed through this service (redirected files cost none)");
-
-    /// <summary>Records a file answered to a client, on the current (request) activity and in the metrics.</summary>
-    public static void FileDelivered(string repository, SysextFile file, string delivery)
-    {
-        Activity.Current?
-            .SetTag(RepositoryAttribute, repository)
-            .SetTag(TagAttribute, file.Tag)
-            .SetTag(DigestAttribute, file.Digest.ToString())
-            .SetTag(FileAttribute, file.Name)
-            .SetTag(DeliveryAttribute, delivery)
-            .SetTag(BytesAttribute, file.Size);
-        // Tag and digest stay off the metric: one series per version would grow without bound.
-        FilesDelivered.Add(1, new TagList { { RepositoryAttribute, repository }, { DeliveryAttribute, delivery } });
-    }
-
-    /// <summary>Records the bytes a stream actually sent, complete or not.</summary>
-    public static void Streamed(string repository, long bytes) =>
-        BytesStreamed.Add(bytes, new TagList { { RepositoryAttribute, repository } });
 
     /// <summary>
     /// Registers OpenTelemetry. Under the Functions worker the host already records each invocation as a request,
@@ -88,7 +31,7 @@ public static class Telemetry
     public static IOpenTelemetryBuilder AddSysextTelemetry(this IServiceCollection services, IConfiguration configuration, bool functionsWorker)
     {
         var builder = services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(ServiceName, serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString()))
+            .ConfigureResource(resource => resource.AddService(Telemetry.ServiceName, serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString()))
             .WithTracing(tracing =>
             {
                 tracing.AddHttpClientInstrumentation();
@@ -99,7 +42,7 @@ public static class Telemetry
             })
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(Name).AddHttpClientInstrumentation();
+                metrics.AddMeter(Telemetry.Name).AddHttpClientInstrumentation();
                 if (!functionsWorker)
                 {
                     metrics.AddAspNetCoreInstrumentation();
