@@ -7,9 +7,10 @@ public sealed class BlobResponse : IDisposable
 {
     private readonly IDisposable? _owner;
 
-    private BlobResponse(Stream? content, long? length, Uri? redirectTo, IDisposable? owner, Digest? digest = null)
+    private BlobResponse(Stream? content, long? length, Uri? redirectTo, IDisposable? owner, Digest? digest = null, TimeSpan? idleTimeout = null)
     {
         Content = content;
+        IdleTimeout = idleTimeout ?? Timeout.InfiniteTimeSpan;
         Length = length;
         Digest = digest;
         RedirectTo = redirectTo;
@@ -27,11 +28,19 @@ public sealed class BlobResponse : IDisposable
 
     public Uri? RedirectTo { get; }
 
+    /// <summary>
+    /// How long the source may fall silent in the middle of <see cref="Content"/> before whoever streams it gives
+    /// up: the upstream's <see cref="UpstreamTimeouts.Idle"/>. The whole blob may take as long as it takes.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; }
+
     public static BlobResponse Redirect(Uri location) => new(null, null, location, null);
 
     /// <param name="owner">Disposed with the response, e.g. the HTTP response the stream belongs to.</param>
     /// <param name="digest">The digest the source labelled the bytes with, if it did.</param>
-    public static BlobResponse FromStream(Stream content, long? length, IDisposable? owner = null, Digest? digest = null) => new(content, length, null, owner, digest);
+    /// <param name="idleTimeout">See <see cref="IdleTimeout"/>; no limit when null.</param>
+    public static BlobResponse FromStream(Stream content, long? length, IDisposable? owner = null, Digest? digest = null, TimeSpan? idleTimeout = null) =>
+        new(content, length, null, owner, digest, idleTimeout);
 
     public void Dispose()
     {

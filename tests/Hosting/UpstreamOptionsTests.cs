@@ -1,23 +1,42 @@
 using Microsoft.Extensions.Configuration;
-using SysextFunctions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SysextFunctions.Sysupdate;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Tests.Hosting;
 
-public class UpstreamSettingsTests
+/// <summary>The upstreams and mappings as configuration gives them, checked the way the host checks them at start.</summary>
+public class UpstreamOptionsTests
 {
-    private static UpstreamSettings Read(params (string Key, string Value)[] settings) =>
-        UpstreamSettings.Read(new ConfigurationBuilder()
+    private static Settings Read(params (string Key, string Value)[] settings) =>
+        Read(new ConfigurationBuilder()
             .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)))
             .Build());
+
+    /// <summary>Registers the upstreams, runs the start-up validation as the host does, and reads what it made.</summary>
+    private static Settings Read(IConfiguration configuration)
+    {
+        var services = new ServiceCollection().AddLogging().AddSingleton(TimeProvider.System);
+        services.AddUpstreams(configuration);
+        var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var monitor = provider.GetRequiredService<IOptionsMonitor<UpstreamOptions>>();
+        return new Settings(
+            [.. provider.GetRequiredService<UpstreamIds>().All.Select(id => (id, monitor.Get(id)))],
+            provider.GetRequiredService<IOptions<MappingsOptions>>().Value.Parse());
+    }
+
+    private sealed record Settings(IReadOnlyList<(string Id, UpstreamOptions Options)> Registries, IReadOnlyList<RepositoryMapping> Mappings);
 
     [Fact]
     public void Read_Nothing_DefaultRegistryAnonymousNoMappings()
     {
         var settings = Read();
 
-        var registry = Assert.Single(settings.Registries);
+        var registry = Assert.Single(settings.Registries).Options;
         Assert.Equal(new Uri("http://localhost:5000"), registry.Url);
-        Assert.Equal(RegistryCredentialKind.None, registry.Credential);
+        Assert.Equal(RegistryCredentialKind.None, registry.CredentialKind);
         Assert.Equal(TimeSpan.FromSeconds(30), registry.Timeout);
         Assert.Empty(settings.Mappings);
     }
@@ -25,9 +44,9 @@ public class UpstreamSettingsTests
     [Fact]
     public void Read_Username_InfersBasic()
     {
-        var registry = Read(("Registry:Url", "https://registry.test"), ("Registry:Username", "me"), ("Registry:Password", "pw")).Registries[0];
+        var registry = Read(("Registry:Url", "https://registry.test"), ("Registry:Username", "me"), ("Registry:Password", "pw")).Registries[0].Options;
 
-        Assert.Equal(RegistryCredentialKind.Basic, registry.Credential);
+        Assert.Equal(RegistryCredentialKind.Basic, registry.CredentialKind);
         Assert.Equal("me", registry.Username);
         Assert.DoesNotContain("pw", registry.ToString(), StringComparison.Ordinal);
     }
@@ -36,7 +55,7 @@ public class UpstreamSettingsTests
     public void Read_WhatBicepEmits_ManagedIdentityAndMappings()
     {
         // The names infra/main.bicep sets as app settings (Section__Key in the environment).
-        var settings = UpstreamSettings.Read(new ConfigurationBuilder().AddEnvironmentVariables("SYSEXT_TEST_").AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = Read(new ConfigurationBuilder().AddEnvironmentVariables("SYSEXT_TEST_").AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Registry:Url"] = "https://myacr.azurecr.io",
             ["Registry:Credential"] = "ManagedIdentity",
@@ -47,8 +66,8 @@ public class UpstreamSettingsTests
             ["Mappings:1:Repository"] = "sysexts/tools/*",
         }).Build());
 
-        var registry = Assert.Single(settings.Registries);
-        Assert.Equal(RegistryCredentialKind.ManagedIdentity, registry.Credential);
+        var registry = Assert.Single(settings.Registries).Options;
+        Assert.Equal(RegistryCredentialKind.ManagedIdentity, registry.CredentialKind);
         Assert.Equal("00000000-0000-0000-0000-000000000001", registry.ManagedIdentityClientId);
         Assert.NotNull(registry.CreateCredentials().TokenCredential);
         Assert.Equal(2, settings.Mappings.Count);
@@ -69,10 +88,11 @@ public class UpstreamSettingsTests
             ("Mappings:0:Registry", "ghcr"));
 
         Assert.Equal(["", "acr", "ghcr", "usb"], settings.Registries.Select(r => r.Id).Order());
-        Assert.Equal("/media/usb/sysexts", settings.Registries.Single(r => r.Id == "usb").Layout);
-        Assert.Equal(RegistryCredentialKind.DefaultAzure, settings.Registries.Single(r => r.Id == "acr").Credential);
-        Assert.Equal(TimeSpan.FromSeconds(5), settings.Registries.Single(r => r.Id == "acr").Timeout);
-        Assert.Equal("registry:ghcr", settings.Registries.Single(r => r.Id == "ghcr").ClientName);
+        Assert.Equal("/media/usb/sysexts", settings.Registries.Single(r => r.Id == "usb").Options.Layout);
+        Assert.Equal(RegistryCredentialKind.DefaultAzure, settings.Registries.Single(r => r.Id == "acr").Options.CredentialKind);
+        Assert.Equal(TimeSpan.FromSeconds(5), settings.Registries.Single(r => r.Id == "acr").Options.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.Registries.Single(r => r.Id == "ghcr").Options.Timeout);
+        Assert.Equal("registry:ghcr", UpstreamOptions.ClientName("ghcr"));
         Assert.Equal("ghcr", settings.Mappings[0].RegistryId);
     }
 
@@ -109,7 +129,7 @@ public class UpstreamSettingsTests
             settings.Add(("Mappings:0:Registry", registry));
         }
 
-        var e = Assert.Throws<InvalidOperationException>(() => Read([.. settings]));
+        var e = Assert.Throws<OptionsValidationException>(() => Read([.. settings]));
 
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }
@@ -117,7 +137,7 @@ public class UpstreamSettingsTests
     [Fact]
     public void Read_SamePathTwice_Throws()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => Read(
+        var e = Assert.Throws<OptionsValidationException>(() => Read(
             ("Mappings:0:Path", "k8s"), ("Mappings:0:Repository", "a/k8s"),
             ("Mappings:1:Path", "k8s"), ("Mappings:1:Repository", "b/k8s")));
 

@@ -24,7 +24,7 @@ internal sealed class RequestCounts
 
     /// <summary>Puts a counter in front of the proxy's registry client (the HttpMessageHandler seam).</summary>
     public Action<WebApplicationBuilder> Install() => builder => builder.Services
-        .AddHttpClient(SysextFunctions.Hosting.ServiceCollectionExtensions.RegistryClientName)
+        .AddHttpClient(SysextFunctions.Upstreams.UpstreamOptions.ClientName(SysextFunctions.Upstreams.UpstreamOptions.DefaultId))
         .AddHttpMessageHandler(() => new CountingHandler(this));
 
     public override string ToString() => string.Join(", ", _counts.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}"));

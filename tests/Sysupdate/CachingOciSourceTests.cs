@@ -17,7 +17,7 @@ public class CachingOciSourceTests
     }
 
     private static CachingOciSource Wrap(IOciSource inner, long bytes = 1 << 20) =>
-        new(inner, new ManifestCache(Options.Create(new CacheOptions { ManifestCacheBytes = bytes })));
+        new(inner, new ManifestCache(Options.Create(new CacheOptions { ManifestCacheBytes = bytes })), "test");
 
     [Fact]
     public async Task GetManifestAsync_TagSeenAndUnchanged_HeadOnly()

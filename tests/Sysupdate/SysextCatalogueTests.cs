@@ -49,7 +49,7 @@ public class SysextCatalogueTests
     {
         var (catalogue, _) = Create(TimeSpan.FromMinutes(1));
         var source = Source("v1");
-        var upstream = new Upstream(source, "repo");
+        var upstream = new Upstream(source, "repo", "");
 
         var first = await catalogue.SnapshotAsync(upstream, "repo");
         var second = await catalogue.SnapshotAsync(upstream, "repo");
@@ -64,7 +64,7 @@ public class SysextCatalogueTests
     {
         var (catalogue, time) = Create(TimeSpan.FromSeconds(30));
         var source = Source("v1");
-        var upstream = new Upstream(source, "repo");
+        var upstream = new Upstream(source, "repo", "");
         await catalogue.SnapshotAsync(upstream, "repo");
         time.Advance(TimeSpan.FromSeconds(29));
         await catalogue.SnapshotAsync(upstream, "repo");
@@ -82,8 +82,8 @@ public class SysextCatalogueTests
     {
         var (catalogue, _) = Create(TimeSpan.FromMinutes(1));
 
-        var one = await catalogue.SnapshotAsync(new Upstream(Source("v1"), "repo"), "repo");
-        var two = await catalogue.SnapshotAsync(new Upstream(Source("v1", "v2"), "repo"), "repo");
+        var one = await catalogue.SnapshotAsync(new Upstream(Source("v1"), "repo", "one"), "repo");
+        var two = await catalogue.SnapshotAsync(new Upstream(Source("v1", "v2"), "repo", "two"), "repo");
 
         Assert.Single(one.Files);
         Assert.Equal(2, two.Files.Count);
@@ -93,7 +93,7 @@ public class SysextCatalogueTests
     public async Task SnapshotAsync_SameUpstreamOtherName_OtherFileNames()
     {
         var (catalogue, _) = Create(TimeSpan.FromMinutes(1));
-        var upstream = new Upstream(Source("v1"), "repo");
+        var upstream = new Upstream(Source("v1"), "repo", "");
 
         var one = await catalogue.SnapshotAsync(upstream, "one");
         var two = await catalogue.SnapshotAsync(upstream, "two");
@@ -109,7 +109,7 @@ public class SysextCatalogueTests
         var source = Source("v1");
         source.ListTagsAsync("repo", Arg.Any<CancellationToken>())
             .Returns(_ => throw new RegistryException(RegistryFailure.Unavailable, "down"), _ => ["v1"]);
-        var upstream = new Upstream(source, "repo");
+        var upstream = new Upstream(source, "repo", "");
 
         await Assert.ThrowsAsync<RegistryException>(() => catalogue.SnapshotAsync(upstream, "repo"));
         var snapshot = await catalogue.SnapshotAsync(upstream, "repo");

@@ -21,29 +21,29 @@ public class SysupdatePathTests
     }
 
     [Theory]
-    [InlineData("/kubernetes/../SHA256SUMS", 400, "dot segments")]
-    [InlineData("/kubernetes/./SHA256SUMS", 400, "dot segments")]
-    [InlineData("/kubernetes/%2e%2e/SHA256SUMS", 400, "percent-encoded")]
-    [InlineData("/kubernetes%2FSHA256SUMS", 400, "percent-encoded")]
-    [InlineData("/kubernetes//SHA256SUMS", 400, "empty path segment")]
-    [InlineData("//kubernetes/SHA256SUMS", 400, "empty path segment")]
-    [InlineData("/kubernetes/", 400, "empty path segment")]
-    [InlineData("/Kubernetes/SHA256SUMS", 400, "invalid repository name")]
-    [InlineData("/kube--/SHA256SUMS", 400, "invalid repository name")]
-    [InlineData("/-kube/SHA256SUMS", 400, "invalid repository name")]
-    [InlineData("/kube/SHA256SUMS?x=1", 400, "query strings")]
-    [InlineData("/kube/file name", 400, "control, space")]
-    [InlineData("/kube/file\u0001", 400, "control, space")]
-    [InlineData("/kube/f\u00e9", 400, "control, space")]
-    [InlineData("/kube/a:b", 400, "invalid file name")]
-    [InlineData("/kubernetes", 404, "SHA256SUMS")]
-    [InlineData("kubernetes/SHA256SUMS", 400, "start with")]
-    public void Parse_BadPath_RefusesWithReason(string target, int status, string reason)
+    [InlineData("/kubernetes/../SHA256SUMS", PathFailure.Invalid, "dot segments")]
+    [InlineData("/kubernetes/./SHA256SUMS", PathFailure.Invalid, "dot segments")]
+    [InlineData("/kubernetes/%2e%2e/SHA256SUMS", PathFailure.Invalid, "percent-encoded")]
+    [InlineData("/kubernetes%2FSHA256SUMS", PathFailure.Invalid, "percent-encoded")]
+    [InlineData("/kubernetes//SHA256SUMS", PathFailure.Invalid, "empty path segment")]
+    [InlineData("//kubernetes/SHA256SUMS", PathFailure.Invalid, "empty path segment")]
+    [InlineData("/kubernetes/", PathFailure.Invalid, "empty path segment")]
+    [InlineData("/Kubernetes/SHA256SUMS", PathFailure.Invalid, "invalid repository name")]
+    [InlineData("/kube--/SHA256SUMS", PathFailure.Invalid, "invalid repository name")]
+    [InlineData("/-kube/SHA256SUMS", PathFailure.Invalid, "invalid repository name")]
+    [InlineData("/kube/SHA256SUMS?x=1", PathFailure.Invalid, "query strings")]
+    [InlineData("/kube/file name", PathFailure.Invalid, "control, space")]
+    [InlineData("/kube/file\u0001", PathFailure.Invalid, "control, space")]
+    [InlineData("/kube/f\u00e9", PathFailure.Invalid, "control, space")]
+    [InlineData("/kube/a:b", PathFailure.Invalid, "invalid file name")]
+    [InlineData("/kubernetes", PathFailure.NotFound, "SHA256SUMS")]
+    [InlineData("kubernetes/SHA256SUMS", PathFailure.Invalid, "start with")]
+    public void Parse_BadPath_RefusesWithReason(string target, PathFailure failure, string reason)
     {
         var result = SysupdatePath.Parse(target);
 
         Assert.Null(result.Path);
-        Assert.Equal(status, result.Status);
+        Assert.Equal(failure, result.Failure);
         Assert.Contains(reason, result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', result.Error!);
     }
@@ -53,7 +53,7 @@ public class SysupdatePathTests
     {
         var result = SysupdatePath.Parse("/" + new string('a', SysupdatePath.MaxPathLength) + "/SHA256SUMS");
 
-        Assert.Equal(414, result.Status);
+        Assert.Equal(PathFailure.TooLong, result.Failure);
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class SysupdatePathTests
     {
         var result = SysupdatePath.Parse("/" + string.Join('/', Enumerable.Repeat(new string('a', 60), 5)) + "/SHA256SUMS");
 
-        Assert.Equal(400, result.Status);
+        Assert.Equal(PathFailure.Invalid, result.Failure);
         Assert.Contains("repository", result.Error, StringComparison.Ordinal);
     }
 
@@ -70,7 +70,7 @@ public class SysupdatePathTests
     {
         var result = SysupdatePath.Parse("/kube/" + new string('a', 256));
 
-        Assert.Equal(400, result.Status);
+        Assert.Equal(PathFailure.Invalid, result.Failure);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public class UpstreamResolverTests
     {
         var upstream = new UpstreamResolver(_default).Resolve("sysexts/tools/kubernetes");
 
-        Assert.Equal(new Upstream(_default, "sysexts/tools/kubernetes"), upstream);
+        Assert.Equal(new Upstream(_default, "sysexts/tools/kubernetes", ""), upstream);
     }
 
     [Theory]
@@ -37,7 +37,7 @@ public class UpstreamResolverTests
 
         var upstream = resolver.Resolve(repository);
 
-        Assert.Equal(new Upstream(registry == "other" ? _other : _default, expected), upstream);
+        Assert.Equal(new Upstream(registry == "other" ? _other : _default, expected, registry), upstream);
     }
 
     [Theory]

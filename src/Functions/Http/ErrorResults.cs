@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using SysextFunctions.Sysupdate;
 using SysextFunctions.Registry;
 
 namespace SysextFunctions.Http;
@@ -9,6 +10,16 @@ public static class ErrorResults
     public static IResult Text(int status, string reason) =>
         Results.Text(reason + "\n", "text/plain; charset=utf-8", statusCode: status);
 
+    public static IResult From(PathFailure failure, string reason) => Text(
+        failure switch
+        {
+            PathFailure.TooLong => StatusCodes.Status414UriTooLong,
+            PathFailure.NotFound => StatusCodes.Status404NotFound,
+            _ => StatusCodes.Status400BadRequest,
+        },
+        reason);
+
+    /// <summary>What the registry's failure means to our client: 404, 503 (with Retry-After), 504 or 502. As YARP maps its ForwarderError, once, here.</summary>
     public static IResult From(RegistryException e)
     {
         var status = e.Failure switch

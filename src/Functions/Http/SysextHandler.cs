@@ -33,7 +33,7 @@ public sealed partial class SysextHandler(
         var parsed = SysupdatePath.Parse(RawTarget(context));
         if (parsed.Path is not { } path)
         {
-            return ErrorResults.Text(parsed.Status, parsed.Error!);
+            return ErrorResults.From(parsed.Failure, parsed.Error!);
         }
 
         if (path.Resource is SysupdateResource.Root)

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace SysextFunctions.Sysupdate;
 
 /// <summary>The <c>Cache</c> configuration section: how long listings live and how much is kept.</summary>
@@ -16,4 +18,12 @@ public sealed class CacheOptions
 
     /// <summary>How many tags one listing resolves at once.</summary>
     public int ResolveParallelism { get; set; } = 16;
+}
+
+public sealed class CacheOptionsValidation : IValidateOptions<CacheOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CacheOptions options) =>
+        options.ChecksumsTtl >= TimeSpan.Zero && options.ManifestCacheBytes > 0 && options.ResolveParallelism > 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail("Cache:ChecksumsTtl must not be negative; Cache:ManifestCacheBytes and Cache:ResolveParallelism must be positive");
 }

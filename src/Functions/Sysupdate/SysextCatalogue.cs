@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,9 +13,6 @@ namespace SysextFunctions.Sysupdate;
 /// </summary>
 public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOptions> options, ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null)
 {
-    private static readonly ConditionalWeakTable<IOciSource, string> SourceKeys = [];
-    private static int s_sources;
-
     /// <summary>
     /// The files of a repository and the SHA256SUMS for them, signed when a key is configured, in one snapshot. <paramref name="name"/> is the client-facing name
     /// that starts every file name. Throws <see cref="RegistryException"/> (NotFound) for an unknown repository.
@@ -33,7 +28,8 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         }
 
         return await cache.GetOrCreateAsync(
-            $"snapshot|{SourceKeys.GetValue(upstream.Source, NextSourceKey)}|{upstream.Repository}|{name}",
+            // The upstream's configured id keeps sources apart, the same way in every instance of a scaled-out app.
+            $"snapshot|{upstream.RegistryId}|{upstream.Repository}|{name}",
             (Catalogue: this, Upstream: upstream, Name: name, Signer: signer),
             static async (state, ct) => RepositorySnapshot.Create(await state.Catalogue.ListAsync(state.Upstream, state.Name, ct).ConfigureAwait(false), state.Signer),
             new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
@@ -183,9 +179,6 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
 
         return (layer, digest);
     }
-
-    // Sources are long-lived singletons; a number per instance keeps cache keys apart without asking sources for a name.
-    private static string NextSourceKey(IOciSource source) => Interlocked.Increment(ref s_sources).ToString(CultureInfo.InvariantCulture);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipping {Repository}:{Tag}: {Reason}")]
     private static partial void LogTagSkipped(ILogger logger, string repository, string tag, string reason);

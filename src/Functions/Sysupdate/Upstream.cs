@@ -3,8 +3,8 @@ using SysextFunctions.Registry.Oci;
 
 namespace SysextFunctions.Sysupdate;
 
-/// <summary>Where a client-facing repository's content lives: a source and the repository name there.</summary>
-public sealed record Upstream(IOciSource Source, string Repository);
+/// <summary>Where a client-facing repository's content lives: a source, the repository name there, and the id of the configured upstream the source belongs to (the scope of everything cached about it).</summary>
+public sealed record Upstream(IOciSource Source, string Repository, string RegistryId);
 
 /// <summary>
 /// A client path mapped to an upstream repository: exact (<c>kubernetes</c> → <c>flatcar/sysext-kubernetes</c>) or
@@ -87,14 +87,14 @@ public sealed class UpstreamResolver
     {
         if (_mappings.Count == 0)
         {
-            return new Upstream(_sources(""), repository);
+            return new Upstream(_sources(""), repository, "");
         }
 
         foreach (var mapping in _mappings)
         {
             if (mapping.Map(repository) is { } upstream)
             {
-                return Reference.IsValidRepository(upstream) ? new Upstream(_sources(mapping.RegistryId), upstream) : null;
+                return Reference.IsValidRepository(upstream) ? new Upstream(_sources(mapping.RegistryId), upstream, mapping.RegistryId) : null;
             }
         }
 

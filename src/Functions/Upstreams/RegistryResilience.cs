@@ -10,7 +10,7 @@ using Polly.Timeout;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 
-namespace SysextFunctions.Hosting;
+namespace SysextFunctions.Upstreams;
 
 /// <summary>The <c>Registry:Resilience</c> configuration section.</summary>
 public sealed class RegistryResilienceOptions
@@ -23,7 +23,10 @@ public sealed class RegistryResilienceOptions
     /// <summary>The first backoff; later ones grow exponentially, with jitter.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>How long one metadata attempt may take before it counts as failed (and is retried).</summary>
+    /// <summary>
+    /// How long one metadata attempt may take before it counts as failed (and is retried); reaches the pipeline
+    /// through each upstream's <see cref="UpstreamTimeouts.Attempt"/>.
+    /// </summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long the circuit stays open, answering 503 at once, after too many failures.</summary>
@@ -43,28 +46,28 @@ public sealed class RegistryResilienceOptions
 /// Microsoft.Extensions.Http.Resilience. Only metadata is guarded this way: a blob request (marked by
 /// <see cref="RegistryClient.BlobRequest"/>) gets a pass-through pipeline, so a long blob body is never cut by an
 /// attempt timeout and nothing is retried once bytes may have reached a client. The overall wait for headers stays
-/// <see cref="RegistryOptions.Timeout"/>, enforced by <see cref="RegistryClient"/> around the whole pipeline.
+/// <see cref="UpstreamTimeouts.Response"/>, enforced by <see cref="RegistryClient"/> around the whole pipeline.
 /// </summary>
 public static class RegistryResilience
 {
     private const string BlobPipeline = "blob";
     private const string MetadataPipeline = "metadata";
 
-    public static IHttpClientBuilder AddRegistryResilience(this IHttpClientBuilder builder)
+    /// <param name="upstream">The id of the upstream whose <see cref="UpstreamTimeouts"/> bound each attempt.</param>
+    public static IHttpClientBuilder AddRegistryResilience(this IHttpClientBuilder builder, string upstream)
     {
-        builder.Services.AddOptions<RegistryResilienceOptions>().BindConfiguration(RegistryResilienceOptions.Section);
         builder.Services.TryAddTransient<ResilienceFailures>();
 
         // Outermost, so that what the pipeline throws becomes a RegistryException the HTTP edge maps once.
         builder.AddHttpMessageHandler<ResilienceFailures>();
-        builder.AddResilienceHandler("registry", Configure)
+        builder.AddResilienceHandler("registry", (pipeline, context) => Configure(pipeline, context, upstream))
             // One pipeline (and circuit) per registry host and kind; host names are not secret.
             .SelectPipelineBy(_ => request =>
                 $"{(request.Options.TryGetValue(RegistryClient.BlobRequest, out var blob) && blob ? BlobPipeline : MetadataPipeline)}:{request.RequestUri?.Authority}");
         return builder;
     }
 
-    private static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, ResilienceHandlerContext context)
+    private static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, ResilienceHandlerContext context, string upstream)
     {
         if (context.InstanceName.StartsWith(BlobPipeline, StringComparison.Ordinal))
         {
@@ -94,7 +97,7 @@ public static class RegistryResilience
             BreakDuration = options.BreakDuration,
             ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
         });
-        pipeline.AddTimeout(options.AttemptTimeout);
+        pipeline.AddTimeout(context.ServiceProvider.GetRequiredKeyedService<UpstreamTimeouts>(upstream).Attempt);
     }
 
     private static bool IsIdempotent(ResilienceContext context) =>

@@ -1,4 +1,7 @@
-namespace SysextFunctions.Hosting;
+using Azure.Identity;
+using SysextFunctions.Registry.Remote.Auth;
+
+namespace SysextFunctions.Upstreams;
 
 /// <summary>How the proxy authenticates to an upstream registry.</summary>
 public enum RegistryCredentialKind
@@ -17,11 +20,26 @@ public enum RegistryCredentialKind
 }
 
 /// <summary>
-/// One upstream under <c>Registries:&lt;id&gt;</c>: a registry (<see cref="Url"/>) or an OCI image layout
-/// directory (<see cref="Layout"/>).
+/// One upstream: a registry (<see cref="Url"/>) or an OCI image layout directory (<see cref="Layout"/>). Named
+/// options, the name being the upstream's id: the default upstream (<see cref="DefaultId"/>) is the
+/// <c>Registry</c> section, the others <c>Registries:&lt;id&gt;</c>. Checked at start by
+/// <see cref="UpstreamOptionsValidation"/>. Not a record: its ToString must not print the password.
 /// </summary>
 public sealed class UpstreamOptions
 {
+    /// <summary>The id of the default upstream.</summary>
+    public const string DefaultId = "";
+
+    public const string DefaultSection = "Registry";
+
+    public const string RegistriesSection = "Registries";
+
+    /// <summary>The default upstream's URL when neither Url nor Layout is set.</summary>
+    public static readonly Uri DefaultUrl = new("http://localhost:5000");
+
+    /// <summary>The default of <c>Registry:Timeout</c>, which is every other upstream's default.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
     public Uri? Url { get; set; }
 
     /// <summary>A directory holding one OCI image layout per repository (<c>&lt;Layout&gt;/&lt;repository&gt;/index.json</c>).</summary>
@@ -32,62 +50,48 @@ public sealed class UpstreamOptions
     /// <summary>From the environment or a secret store; never from a file the repository tracks.</summary>
     public string? Password { get; set; }
 
-    /// <summary>Basic when <see cref="Username"/> is set, else None, unless set.</summary>
+    /// <summary>Basic when <see cref="Username"/> is set, else None, unless set (<see cref="CredentialKind"/>).</summary>
     public RegistryCredentialKind? Credential { get; set; }
 
     /// <summary>The client ID of a user-assigned managed identity; empty for the system-assigned one.</summary>
     public string? ManagedIdentityClientId { get; set; }
 
-    /// <summary>How long to wait for the registry's response headers; defaults to <c>Registry:Timeout</c>.</summary>
+    /// <summary>
+    /// How long to wait for the registry's response headers, for a metadata body, and for the next bytes in the
+    /// middle of a blob. For <c>Registries:&lt;id&gt;</c>, defaults to <c>Registry:Timeout</c>.
+    /// </summary>
     public TimeSpan? Timeout { get; set; }
-}
 
-/// <summary>The <c>Registry</c> configuration section: the default upstream.</summary>
-public sealed class RegistryOptions
-{
-    public const string Section = "Registry";
+    /// <summary>The credential in effect: <see cref="Credential"/>, or what <see cref="Username"/> implies.</summary>
+    public RegistryCredentialKind CredentialKind =>
+        Credential ?? (string.IsNullOrEmpty(Username) ? RegistryCredentialKind.None : RegistryCredentialKind.Basic);
 
-    public Uri Url { get; set; } = new("http://localhost:5000");
+    /// <summary>The configuration section of an upstream, as messages name it.</summary>
+    public static string SectionOf(string id) => id == DefaultId ? DefaultSection : $"{RegistriesSection}:{id}";
 
-    /// <summary>How long to wait for a registry's response headers.</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>The named HttpClient of an upstream.</summary>
+    public static string ClientName(string id) => id == DefaultId ? "registry" : $"registry:{id}";
 
-    /// <summary>Serve an OCI image layout directory instead of <see cref="Url"/>.</summary>
-    public string? Layout { get; set; }
-
-    public string? Username { get; set; }
-
-    public string? Password { get; set; }
-
-    public RegistryCredentialKind? Credential { get; set; }
-
-    public string? ManagedIdentityClientId { get; set; }
-
-    internal UpstreamOptions AsUpstream() => new()
+    /// <summary>The credentials to authenticate with; Azure credentials are made once per upstream, they cache tokens.</summary>
+    public RegistryCredentials CreateCredentials() => CredentialKind switch
     {
-        // A layout replaces the URL, which otherwise always has its default.
-        Url = Layout is null ? Url : null,
-        Layout = Layout,
-        Username = Username,
-        Password = Password,
-        Credential = Credential,
-        ManagedIdentityClientId = ManagedIdentityClientId,
-        Timeout = Timeout,
+        RegistryCredentialKind.Basic => RegistryCredentials.Basic(Username!, Password ?? ""),
+        RegistryCredentialKind.ManagedIdentity => RegistryCredentials.Entra(new ManagedIdentityCredential(
+            string.IsNullOrEmpty(ManagedIdentityClientId) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(ManagedIdentityClientId))),
+        RegistryCredentialKind.DefaultAzure => RegistryCredentials.Entra(CreateDefaultAzureCredential()),
+        _ => RegistryCredentials.Anonymous,
     };
-}
 
-/// <summary>
-/// One entry of the <c>Mappings</c> list: a client path (exact, <c>tools/*</c> for a prefix, or <c>*</c> for
-/// everything) to an upstream repository (exact, or a prefix ending in <c>/*</c>) on a registry.
-/// </summary>
-public sealed class MappingOptions
-{
-    public const string Section = "Mappings";
+    public override string ToString() => $"{(Layout is not null ? $"layout {Layout}" : Url?.ToString())}, {CredentialKind}";
 
-    public string? Path { get; set; }
+    private DefaultAzureCredential CreateDefaultAzureCredential()
+    {
+        var options = new DefaultAzureCredentialOptions();
+        if (!string.IsNullOrEmpty(ManagedIdentityClientId))
+        {
+            options.ManagedIdentityClientId = ManagedIdentityClientId;
+        }
 
-    public string? Repository { get; set; }
-
-    /// <summary>An id under <c>Registries</c>; empty for the default registry.</summary>
-    public string? Registry { get; set; }
+        return new DefaultAzureCredential(options);
+    }
 }

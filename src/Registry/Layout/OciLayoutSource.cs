@@ -16,11 +16,13 @@ namespace SysextFunctions.Registry.Layout;
 public sealed partial class OciLayoutSource : IOciSource
 {
     private readonly string _root;
+    private readonly UpstreamTimeouts _timeouts;
     private readonly ILogger _logger;
 
-    public OciLayoutSource(string root, ILogger<OciLayoutSource> logger)
+    public OciLayoutSource(string root, UpstreamTimeouts timeouts, ILogger<OciLayoutSource> logger)
     {
         _root = Path.GetFullPath(root);
+        _timeouts = timeouts;
         _logger = logger;
     }
 
@@ -69,7 +71,7 @@ public sealed partial class OciLayoutSource : IOciSource
         try
         {
             var stream = new FileStream(BlobPath(repository, digest, what), FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            return Task.FromResult(BlobResponse.FromStream(stream, stream.Length));
+            return Task.FromResult(BlobResponse.FromStream(stream, stream.Length, idleTimeout: _timeouts.Idle));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -71,7 +71,7 @@ public class AcrAuthTests
         new(
             new HttpClient(new RegistryAuthHandler(new Uri(Registry), RegistryCredentials.Entra(_entra), new TokenCache(_time), _time, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = _routes }),
             new Uri(Registry),
-            TimeSpan.FromSeconds(10),
+            new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
             NullLogger<RegistryClient>.Instance);
 
     private static Dictionary<string, string?> Form(HttpRequestMessage request)

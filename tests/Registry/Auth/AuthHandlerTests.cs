@@ -18,7 +18,7 @@ public class AuthHandlerTests
         new(
             new HttpClient(new RegistryAuthHandler(new Uri(Registry), credentials, new TokenCache(), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = routes }),
             new Uri(Registry),
-            TimeSpan.FromSeconds(10),
+            new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
             NullLogger<RegistryClient>.Instance)
         { Authenticated = !credentials.IsAnonymous };
 

@@ -64,7 +64,7 @@ public sealed class BasicAuthTests : IAsyncLifetime
                 InnerHandler = new SocketsHttpHandler { AllowAutoRedirect = false },
             }),
             _registry.Url,
-            TimeSpan.FromSeconds(10),
+            new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
             NullLogger<RegistryClient>.Instance);
 
     [Fact]

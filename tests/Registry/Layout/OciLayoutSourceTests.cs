@@ -14,7 +14,7 @@ public sealed class OciLayoutSourceTests : IDisposable
 
     public OciLayoutSourceTests()
     {
-        _source = new OciLayoutSource(_root.Path, NullLogger<OciLayoutSource>.Instance);
+        _source = new OciLayoutSource(_root.Path, UpstreamTimeouts.Default, NullLogger<OciLayoutSource>.Instance);
     }
 
     public void Dispose() => _root.Dispose();
