@@ -52,7 +52,10 @@ public static class UpstreamServices
         }
         else
         {
-            options.PostConfigure<IOptionsMonitor<UpstreamOptions>>((o, all) => o.Timeout ??= all.Get(UpstreamOptions.DefaultId).Timeout);
+            // Registry:Timeout, read from configuration: the default's options cannot be asked for while these are
+            // being made (the monitor would depend on itself).
+            var defaults = configuration.GetSection(UpstreamOptions.DefaultSection);
+            options.PostConfigure(o => o.Timeout ??= defaults.GetValue<TimeSpan?>(nameof(UpstreamOptions.Timeout)) ?? UpstreamOptions.DefaultTimeout);
         }
 
         options.ValidateOnStart();

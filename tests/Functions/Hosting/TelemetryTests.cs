@@ -91,15 +91,19 @@ public class TelemetryTests(RegistryServer registry)
         Assert.Equal(ConsoleFormatterNames.Simple, proxy.Services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue.FormatterName);
     }
 
+    /// <summary>Each row expects its own answer: no credential, the system-assigned identity, or a user-assigned one by client ID.</summary>
     [Theory]
-    [InlineData(null, null)]
-    [InlineData("", null)]
-    [InlineData("Authorization=AAD", typeof(ManagedIdentityCredential))]
-    [InlineData("ClientId=00000000-0000-0000-0000-000000000001;Authorization=AAD", typeof(ManagedIdentityCredential))]
-    [InlineData(" authorization = aad ; clientid = abc ", typeof(ManagedIdentityCredential))]
-    public void CredentialFor_AuthenticationString_ManagedIdentityOrNone(string? authentication, Type? expected)
+    [InlineData(null, false, null)]
+    [InlineData("", false, null)]
+    [InlineData("Authorization=AAD", true, null)]
+    [InlineData("ClientId=00000000-0000-0000-0000-000000000001;Authorization=AAD", true, "00000000-0000-0000-0000-000000000001")]
+    [InlineData(" authorization = aad ; clientid = abc ", true, "abc")]
+    public void ParseAuthenticationString_Setting_NoneSystemOrUserAssigned(string? authentication, bool aad, string? clientId)
     {
-        Assert.Equal(expected, TelemetryServices.CredentialFor(authentication)?.GetType());
+        var parsed = TelemetryServices.ParseAuthenticationString(authentication);
+
+        Assert.Equal(aad ? new TelemetryServices.AadAuthentication(clientId) : null, parsed);
+        Assert.Equal(aad ? typeof(ManagedIdentityCredential) : null, TelemetryServices.CredentialFor(authentication)?.GetType());
     }
 
     [Fact]

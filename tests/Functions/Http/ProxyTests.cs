@@ -185,10 +185,10 @@ public class ProxyTests(RegistryServer registry)
     {
         await using var proxy = await ProxyServer.StartAsync(registry.Url);
 
-        var (status, _, body) = await RawHttp.SendAsync(proxy.Url, "/proxy/%2e%2e/SHA256SUMS");
+        var response = await RawHttp.SendAsync(proxy.Url, "/proxy/%2e%2e/SHA256SUMS");
 
-        Assert.Equal(400, status);
-        Assert.Equal("percent-encoded characters are not allowed\n", body);
+        Assert.Equal(400, response.Status);
+        Assert.Equal("percent-encoded characters are not allowed\n", response.Body);
     }
 
     [Fact]

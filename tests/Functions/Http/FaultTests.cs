@@ -64,8 +64,8 @@ public class FaultTests(RegistryServer registry)
 
         if (expected == Reset)
         {
-            var raw = await DeliveryTests.ReadRawAsync(proxy.Url, path);
-            Assert.False(raw.Status == 200 && raw.Body.Length >= raw.ContentLength, $"client got {raw.Body.Length} of {raw.ContentLength} bytes");
+            var raw = await RawHttp.SendAsync(proxy.Url, path);
+            Assert.False(raw.Status == 200 && raw.BodyBytes.Length >= raw.ContentLength, $"client got {raw.BodyBytes.Length} of {raw.ContentLength} bytes");
             Assert.True(raw.Status is null or 200 or 502, $"status {raw.Status}");
         }
         else

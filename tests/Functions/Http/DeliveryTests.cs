@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using SysextFunctions.Tests.Infrastructure;
 
 namespace SysextFunctions.Tests.Http;
@@ -30,12 +28,12 @@ public class DeliveryTests(RegistryServer registry)
         relay.Fault = fault;
         await using var proxy = await ProxyServer.StartAsync(relay.Url, new Dictionary<string, string?> { ["Proxy:BlobDelivery"] = "stream" });
 
-        var raw = await ReadRawAsync(proxy.Url, $"/{repository}/file-v1.raw");
+        var raw = await RawHttp.SendAsync(proxy.Url, $"/{repository}/file-v1.raw");
         using var client = proxy.CreateClient();
         var viaHttpClient = await Record.ExceptionAsync(() => client.GetByteArrayAsync($"/{repository}/file-v1.raw"));
 
         // A reset before the headers, a 502 before any byte, or a 200 cut before Content-Length: never a whole file.
-        Assert.False(raw.Status == 200 && raw.Body.Length >= raw.ContentLength, $"client got {raw.Body.Length} of {raw.ContentLength} bytes");
+        Assert.False(raw.Status == 200 && raw.BodyBytes.Length >= raw.ContentLength, $"client got {raw.BodyBytes.Length} of {raw.ContentLength} bytes");
         Assert.True(raw.Status is null or 200 or 502, $"status {raw.Status}");
         Assert.True(viaHttpClient is HttpRequestException or IOException, $"HttpClient saw {viaHttpClient?.GetType().Name ?? "a complete response"}");
 
@@ -78,47 +76,5 @@ public class DeliveryTests(RegistryServer registry)
         using var response = await client.GetAsync("/delivery/length/file/file-v1.raw");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-    }
-
-    /// <summary>Reads a response off the socket until the server closes or resets it; no status when it reset before the headers.</summary>
-    internal static async Task<(int? Status, long? ContentLength, byte[] Body)> ReadRawAsync(Uri server, string target)
-    {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(server.Host, server.Port);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: {server.Authority}\r\nConnection: close\r\n\r\n"));
-        using var received = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        // A server that neither finishes nor resets fails the test instead of hanging it.
-        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            int read;
-            while ((read = await stream.ReadAsync(buffer, patience.Token)) > 0)
-            {
-                received.Write(buffer, 0, read);
-            }
-        }
-        catch (IOException)
-        {
-            // A reset: what was received until then is the answer.
-        }
-        catch (OperationCanceledException e)
-        {
-            throw new TimeoutException($"no end after 30 s and {received.Length} bytes", e);
-        }
-
-        var bytes = received.ToArray();
-        var split = bytes.AsSpan().IndexOf("\r\n\r\n"u8);
-        if (split < 0)
-        {
-            return (null, null, []);
-        }
-
-        var head = Encoding.ASCII.GetString(bytes, 0, split);
-        var status = int.Parse(head.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture);
-        var length = head.Split("\r\n").Where(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
-            .Select(l => long.Parse(l["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture)).Single();
-        return (status, length, bytes[(split + 4)..]);
     }
 }
