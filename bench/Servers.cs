@@ -1,25 +1,26 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using SysextFunctions.Tests.Infrastructure;
 
 namespace SysextFunctions.Bench;
 
 /// <summary>The standalone proxy as its own process (so that its memory can be read from /proc), on a free loopback port.</summary>
 internal sealed class Proxy : IAsyncDisposable
 {
-    private Proxy(Child process, Uri url)
+    private Proxy(BackgroundProcess process, Uri url)
     {
         Process = process;
         Url = url;
     }
 
-    public Child Process { get; }
+    public BackgroundProcess Process { get; }
 
     public Uri Url { get; }
 
     public static async Task<Proxy> StartAsync(Uri registry, string ttl)
     {
-        var dll = Path.Combine(RepoRoot(), "src", "Functions", "bin", Configuration, "net10.0", "SysextFunctions.dll");
+        var dll = Path.Combine(RepoPaths.Root, "src", "Functions", "bin", Configuration, "net10.0", "SysextFunctions.dll");
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} is missing: run scripts/bench.sh (it builds the proxy)");
@@ -27,9 +28,9 @@ internal sealed class Proxy : IAsyncDisposable
 
         var port = FreePort.Next();
         var url = new Uri($"http://127.0.0.1:{port}");
-        var process = Child.Start("dotnet", [dll, $"--urls={url}", $"--Registry:Url={registry}", "--Proxy:BlobDelivery=stream",
-            $"--Cache:ChecksumsTtl={ttl}", "--Logging:LogLevel:Default=Warning"]);
-        await process.WaitReadyAsync(url);
+        var process = ChildProcess.Start(new ProcessStartInfo("dotnet", [dll, $"--urls={url}", $"--Registry:Url={registry}", "--Proxy:BlobDelivery=stream",
+            $"--Cache:ChecksumsTtl={ttl}", "--Logging:LogLevel:Default=Warning"]));
+        await process.WaitReadyAsync(url, TimeSpan.FromSeconds(30));
         return new Proxy(process, url);
     }
 
@@ -38,19 +39,6 @@ internal sealed class Proxy : IAsyncDisposable
 #else
     private const string Configuration = "Release";
 #endif
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SysextFunctions.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("SysextFunctions.sln not found above the bench's binaries");
-    }
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 }
@@ -61,9 +49,9 @@ internal sealed class Nginx : IAsyncDisposable
     public const string Binary = "/usr/sbin/nginx";
 
     private readonly TempDirectory _prefix;
-    private readonly Child _process;
+    private readonly BackgroundProcess _process;
 
-    private Nginx(TempDirectory prefix, Child process, Uri url)
+    private Nginx(TempDirectory prefix, BackgroundProcess process, Uri url)
     {
         _prefix = prefix;
         _process = process;
@@ -80,6 +68,8 @@ internal sealed class Nginx : IAsyncDisposable
         }
 
         var prefix = new TempDirectory("sysext-bench-nginx-");
+        // nginx workers drop root; they must be able to read what is served from here.
+        File.SetUnixFileMode(prefix.Path, (UnixFileMode)0b111_101_101);
         var file = Path.Combine(prefix.Path, "www", path);
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         foreach (var dir in Directory.GetDirectories(prefix.Path, "*", SearchOption.AllDirectories))
@@ -110,9 +100,9 @@ internal sealed class Nginx : IAsyncDisposable
                 }
             }
             """);
-        var process = Child.Start(Binary, ["-p", prefix.Path, "-c", config, "-e", Path.Combine(prefix.Path, "error.log"), "-g", "daemon off;"]);
+        var process = ChildProcess.Start(new ProcessStartInfo(Binary, ["-p", prefix.Path, "-c", config, "-e", Path.Combine(prefix.Path, "error.log"), "-g", "daemon off;"]));
         var url = new Uri($"http://127.0.0.1:{port}");
-        await process.WaitReadyAsync(url);
+        await process.WaitReadyAsync(url, TimeSpan.FromSeconds(30));
         return new Nginx(prefix, process, url);
     }
 
@@ -137,14 +127,8 @@ internal static partial class Load
             return await HttpClientLoopAsync(uri, clients, seconds, expectedLength);
         }
 
-        var start = new ProcessStartInfo(Wrk, ["-t", Math.Min(Environment.ProcessorCount, 4).ToString(CultureInfo.InvariantCulture), "-c", clients.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", uri.AbsoluteUri])
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        var start = new ProcessStartInfo(Wrk, ["-t", Math.Min(Environment.ProcessorCount, 4).ToString(CultureInfo.InvariantCulture), "-c", clients.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", uri.AbsoluteUri]);
+        var output = (await ChildProcess.RunAsync(start, TimeSpan.FromSeconds(seconds + 60))).Stdout;
         if (output.Contains("Non-2xx", StringComparison.Ordinal) || output.Contains("Socket errors", StringComparison.Ordinal))
         {
             throw new InvalidOperationException($"wrk saw errors against {uri}:\n{output}");

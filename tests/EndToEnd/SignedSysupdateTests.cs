@@ -18,7 +18,7 @@ public class SignedSysupdateTests(RegistryServer registry)
     public async Task VerifyYes_RightKey_ListsAndUpdates()
     {
         var (images, repository) = await PushAsync("right");
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir);
         var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
@@ -36,8 +36,8 @@ public class SignedSysupdateTests(RegistryServer registry)
     public async Task VerifyYes_WrongKey_Refuses()
     {
         var (_, repository) = await PushAsync("wrong");
-        using var key = await GpgKey.CreateAsync();
-        using var other = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
+        await using var other = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir);
         var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
@@ -55,7 +55,7 @@ public class SignedSysupdateTests(RegistryServer registry)
     public async Task VerifyYes_NoKeyConfigured_RefusesAfterProbing404()
     {
         var (_, repository) = await PushAsync("unsigned");
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await ProxyServer.StartAsync(registry.Url);
         await using var relay = await FaultProxy.StartAsync(proxy.Url);
@@ -72,7 +72,7 @@ public class SignedSysupdateTests(RegistryServer registry)
     public async Task VerifyYes_ListTamperedOnTheWay_Refuses()
     {
         var (_, repository) = await PushAsync("tampered");
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir);
         // Between sysupdate and us: the list still parses, but one digest digit differs from what was signed.
@@ -98,7 +98,7 @@ public class SignedSysupdateTests(RegistryServer registry)
     public async Task SignatureNames_WithKey_GpgAndAscServedPerFileNames404()
     {
         var (_, repository) = await PushAsync("names");
-        using var key = await GpgKey.CreateAsync("ed25519");
+        await using var key = await GpgKey.CreateAsync("ed25519");
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir, armoredKey: false);
         using var client = proxy.CreateClient();
@@ -123,7 +123,7 @@ public class SignedSysupdateTests(RegistryServer registry)
     [Fact]
     public async Task Start_WrongPassphrase_FailsToStart()
     {
-        using var key = await GpgKey.CreateAsync(passphrase: "right");
+        await using var key = await GpgKey.CreateAsync(passphrase: "right");
         using var dir = new TempDirectory();
         var keyFile = dir.Combine("key.asc");
         await File.WriteAllBytesAsync(keyFile, await key.ExportSecretAsync(armor: true));

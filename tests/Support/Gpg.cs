@@ -6,7 +6,7 @@ namespace SysextFunctions.Tests.Infrastructure;
 /// A throwaway OpenPGP key made by the real gpg in its own GNUPGHOME (the user's keyrings are never touched), and
 /// verification the way systemd-pull does it: <c>gpg --no-default-keyring --keyring=… --verify SIG -</c>.
 /// </summary>
-internal sealed class GpgKey : IDisposable
+internal sealed class GpgKey : IAsyncDisposable
 {
     public const string Binary = "/usr/bin/gpg";
 
@@ -31,15 +31,15 @@ internal sealed class GpgKey : IDisposable
         var home = new TempDirectory("sysext-gpg-");
         var key = new GpgKey(home, passphrase);
         await key.GpgAsync(["--quick-gen-key", $"Sysext Test {algorithm} <sysext-test@example.invalid>", algorithm, "sign", "never"]);
-        await File.WriteAllBytesAsync(key.KeyringPath, (await key.GpgAsync(["--export"])).Stdout);
+        await File.WriteAllBytesAsync(key.KeyringPath, (await key.GpgAsync(["--export"])).StdoutBytes);
         return key;
     }
 
     public async Task<byte[]> ExportSecretAsync(bool armor) =>
-        (await GpgAsync(armor ? ["--armor", "--export-secret-keys"] : ["--export-secret-keys"])).Stdout;
+        (await GpgAsync(armor ? ["--armor", "--export-secret-keys"] : ["--export-secret-keys"])).StdoutBytes;
 
     /// <summary>Verifies a detached signature exactly as systemd-pull does (gpg, trust-model always, our keyring only).</summary>
-    public static async Task<GpgRun> VerifyAsync(string keyring, byte[] signature, byte[] content)
+    public static async Task<ProcessRun> VerifyAsync(string keyring, byte[] signature, byte[] content)
     {
         using var dir = new TempDirectory("sysext-gpgv-");
         var sig = dir.Combine("sig");
@@ -50,48 +50,22 @@ internal sealed class GpgKey : IDisposable
             content);
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         // gpg starts an agent per home directory; stop ours.
-        using (var kill = Process.Start(new ProcessStartInfo("gpgconf", ["--homedir", _home.Path, "--kill", "all"]) { UseShellExecute = false }))
-        {
-            kill?.WaitForExit(10_000);
-        }
+        await ChildProcess.RunAsync(new ProcessStartInfo("gpgconf", ["--homedir", _home.Path, "--kill", "all"]), TimeSpan.FromSeconds(10));
 
         _home.Dispose();
     }
 
-    private async Task<GpgRun> GpgAsync(string[] arguments)
+    private async Task<ProcessRun> GpgAsync(string[] arguments)
     {
         var run = await RunAsync(["--homedir", _home.Path, "--batch", "--pinentry-mode", "loopback", "--passphrase", Passphrase ?? "", .. arguments], null);
         Assert.True(run.ExitCode == 0, $"gpg {string.Join(' ', arguments)}: {run.Stderr}");
         return run;
     }
 
-    private static async Task<GpgRun> RunAsync(string[] arguments, byte[]? stdin)
-    {
-        var start = new ProcessStartInfo(Binary, arguments)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        using var stdout = new MemoryStream();
-        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            await process.StandardInput.BaseStream.WriteAsync(stdin);
-        }
-
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        await copy;
-        return new GpgRun(process.ExitCode, stdout.ToArray(), await stderr);
-    }
+    private static Task<ProcessRun> RunAsync(string[] arguments, byte[]? stdin) =>
+        ChildProcess.RunAsync(new ProcessStartInfo(Binary, arguments), TimeSpan.FromMinutes(1), stdin);
 }
 
-internal sealed record GpgRun(int ExitCode, byte[] Stdout, string Stderr);

@@ -21,14 +21,19 @@ internal sealed class OciPusher(Uri registry, HttpClient? http = null)
 
     public async Task<string> PushBlobAsync(string repository, byte[] content)
     {
-        var digest = Sha256(content);
+        using var body = new ByteArrayContent(content);
+        return await PushBlobAsync(repository, Sha256(content), body);
+    }
+
+    /// <summary>A blob whose digest the caller knows, streamed from <paramref name="content"/> (the benchmark's large blob).</summary>
+    public async Task<string> PushBlobAsync(string repository, string digest, HttpContent content)
+    {
         using var start = await _http.PostAsync(new Uri(registry, $"/v2/{repository}/blobs/uploads/"), null);
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
         var location = new Uri(registry, start.Headers.Location!);
         var separator = location.Query.Length > 0 ? "&" : "?";
-        using var body = new ByteArrayContent(content);
-        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        using var put = await _http.PutAsync(new Uri(location.AbsoluteUri + separator + "digest=" + digest), body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var put = await _http.PutAsync(new Uri(location.AbsoluteUri + separator + "digest=" + digest), content);
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         return digest;
     }
@@ -45,16 +50,22 @@ internal sealed class OciPusher(Uri registry, HttpClient? http = null)
     /// <summary>What <c>oras push name:tag file.raw</c> writes: an artifact with an empty config and a titled layer.</summary>
     public async Task<PushedImage> PushOrasArtifactAsync(string repository, string? tag, string title, byte[] content, string layerMediaType = MediaTypes.OciLayerTar)
     {
+        var layerDigest = await PushBlobAsync(repository, content);
+        return await PushOrasManifestAsync(repository, tag, title, layerDigest, content.Length, layerMediaType);
+    }
+
+    /// <summary>The manifest of <see cref="PushOrasArtifactAsync"/> over a layer already pushed (and its empty config).</summary>
+    public async Task<PushedImage> PushOrasManifestAsync(string repository, string? tag, string title, string layerDigest, long layerSize, string layerMediaType = MediaTypes.OciLayerTar)
+    {
         var empty = "{}"u8.ToArray();
         var configDigest = await PushBlobAsync(repository, empty);
-        var layerDigest = await PushBlobAsync(repository, content);
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
             ["mediaType"] = MediaTypes.OciManifest,
             ["artifactType"] = "application/vnd.unknown.artifact.v1",
             ["config"] = Descriptor(MediaTypes.OciEmpty, configDigest, empty.Length),
-            ["layers"] = new JsonArray(Descriptor(layerMediaType, layerDigest, content.Length, title)),
+            ["layers"] = new JsonArray(Descriptor(layerMediaType, layerDigest, layerSize, title)),
             ["annotations"] = new JsonObject { ["org.opencontainers.image.created"] = "2026-11-25T00:00:00Z" },
         };
         return await PushManifestAsync(repository, tag, MediaTypes.OciManifest, manifest, layerDigest);

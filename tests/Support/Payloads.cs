@@ -58,20 +58,8 @@ internal static class Payloads
         var path = $"/usr/bin/{tool}";
         ChildProcess.Require(path);
 
-        var start = new System.Diagnostics.ProcessStartInfo(path, arguments)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        using var process = System.Diagnostics.Process.Start(start)!;
-        using var output = new MemoryStream();
-        var copy = process.StandardOutput.BaseStream.CopyToAsync(output);
-        await process.StandardInput.BaseStream.WriteAsync(content);
-        process.StandardInput.Close();
-        await copy;
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
-        return output.ToArray();
+        var run = await ChildProcess.RunAsync(new System.Diagnostics.ProcessStartInfo(path, arguments), TimeSpan.FromMinutes(1), content);
+        Assert.True(run.ExitCode == 0, $"{tool}: {run.Stderr}");
+        return run.StdoutBytes;
     }
 }

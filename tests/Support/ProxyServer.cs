@@ -25,13 +25,11 @@ internal sealed class ProxyServer : IAsyncDisposable
 
     public static async Task<ProxyServer> StartAsync(Uri registry, IDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
-        var args = new List<string> { "--urls=http://127.0.0.1:0", $"--Registry:Url={registry}" };
+        // Warnings and up unless a test asks for more in its settings: the command line beats appsettings.json (whose
+        // Default is Information), and the test's own settings come after, so they win.
+        var args = new List<string> { "--urls=http://127.0.0.1:0", $"--Registry:Url={registry}", $"--Logging:LogLevel:Default={LogLevel.Warning}" };
         args.AddRange((settings ?? new Dictionary<string, string?>()).Select(s => $"--{s.Key}={s.Value}"));
-        var app = StandaloneHost.Build([.. args], builder =>
-        {
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            configure?.Invoke(builder);
-        });
+        var app = StandaloneHost.Build([.. args], configure);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return new ProxyServer(app, new Uri(address));

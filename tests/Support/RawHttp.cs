@@ -1,27 +1,68 @@
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
 namespace SysextFunctions.Tests.Infrastructure;
 
 /// <summary>
-/// Sends a request line exactly as written: HttpClient normalises targets (it decodes %2e and removes dot
-/// segments), which would hide what a hostile client can really send.
+/// The one raw HTTP client of the tests. Sends a request line exactly as written (HttpClient normalises targets:
+/// it decodes %2e and removes dot segments, which would hide what a hostile client can really send) and reads the
+/// answer off the socket until the server closes or resets it, within a timeout, so that a server that neither
+/// finishes nor resets fails the test instead of hanging it.
 /// </summary>
 internal static class RawHttp
 {
-    public static async Task<(int Status, string Head, string Body)> SendAsync(Uri server, string target, string method = "GET", string extraHeaders = "")
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    public static async Task<RawResponse> SendAsync(Uri server, string target, string method = "GET", string extraHeaders = "", TimeSpan? timeout = null)
     {
+        var limit = timeout ?? DefaultTimeout;
+        using var patience = new CancellationTokenSource(limit);
         using var tcp = new TcpClient();
-        await tcp.ConnectAsync(server.Host, server.Port);
-        await using var stream = tcp.GetStream();
-        var request = $"{method} {target} HTTP/1.1\r\nHost: {server.Authority}\r\nConnection: close\r\n{extraHeaders}\r\n";
-        await stream.WriteAsync(Encoding.Latin1.GetBytes(request));
-        using var reader = new StreamReader(stream, Encoding.Latin1);
-        var response = await reader.ReadToEndAsync();
-        var split = response.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        var head = split < 0 ? response : response[..split];
-        var body = split < 0 ? "" : response[(split + 4)..];
-        var status = int.Parse(head.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture);
-        return (status, head, body);
+        using var received = new MemoryStream();
+        try
+        {
+            await tcp.ConnectAsync(server.Host, server.Port, patience.Token);
+            var stream = tcp.GetStream();
+            var request = $"{method} {target} HTTP/1.1\r\nHost: {server.Authority}\r\nConnection: close\r\n{extraHeaders}\r\n";
+            await stream.WriteAsync(Encoding.Latin1.GetBytes(request), patience.Token);
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(buffer, patience.Token)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        }
+        catch (IOException)
+        {
+            // A reset: what was received until then is the answer.
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new TimeoutException($"no end after {limit} and {received.Length} bytes", e);
+        }
+
+        return RawResponse.Parse(received.ToArray());
+    }
+}
+
+/// <summary>A response as read off the socket; no status when the server reset before the headers.</summary>
+internal sealed record RawResponse(int? Status, string Head, long? ContentLength, byte[] BodyBytes)
+{
+    public string Body => Encoding.Latin1.GetString(BodyBytes);
+
+    public static RawResponse Parse(byte[] bytes)
+    {
+        var split = bytes.AsSpan().IndexOf("\r\n\r\n"u8);
+        if (split < 0)
+        {
+            return new RawResponse(null, Encoding.Latin1.GetString(bytes), null, []);
+        }
+
+        var head = Encoding.Latin1.GetString(bytes, 0, split);
+        var status = int.Parse(head.Split(' ', 3)[1], CultureInfo.InvariantCulture);
+        var length = head.Split("\r\n").Where(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+            .Select(l => (long?)long.Parse(l["Content-Length:".Length..].Trim(), CultureInfo.InvariantCulture)).SingleOrDefault();
+        return new RawResponse(status, head, length, bytes[(split + 4)..]);
     }
 }

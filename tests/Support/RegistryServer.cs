@@ -6,13 +6,13 @@ namespace SysextFunctions.Tests.Infrastructure;
 /// Debian's <c>docker-registry</c> (distribution 2.8) on a free loopback port with throwaway storage. A missing
 /// binary fails the test: run scripts/install-test-prereqs.sh.
 /// </summary>
-public sealed class RegistryServer : IAsyncLifetime
+public sealed class RegistryServer : IAsyncLifetime, IAsyncDisposable
 {
     public const string Binary = "/usr/bin/docker-registry";
 
     private readonly TempDirectory _storage = new("sysext-registry-");
     private readonly string? _extraConfig;
-    private Process? _process;
+    private BackgroundProcess? _process;
 
     public RegistryServer() : this(null)
     {
@@ -23,8 +23,14 @@ public sealed class RegistryServer : IAsyncLifetime
         _extraConfig = extraConfig;
     }
 
-    /// <param name="extraConfig">YAML appended to the config (e.g. an <c>auth:</c> section).</param>
+    /// <param name="extraConfig">YAML appended to the config (e.g. an <c>auth:</c> or <c>storage: cache:</c> section).</param>
     internal static RegistryServer WithConfig(string extraConfig) => new(extraConfig);
+
+    /// <summary>The registry's process, for what the benchmark measures of it.</summary>
+    internal BackgroundProcess Process => _process ?? throw new InvalidOperationException("not started");
+
+    /// <summary>Debian's packaged config keeps blob descriptors in memory; the benchmark runs the registry that way.</summary>
+    internal bool BlobDescriptorCache { get; init; }
 
     public int Port { get; private set; }
 
@@ -45,7 +51,7 @@ public sealed class RegistryServer : IAsyncLifetime
               accesslog:
                 disabled: true
             storage:
-              filesystem:
+            {(BlobDescriptorCache ? "  cache:\n    blobdescriptor: inmemory\n" : "")}  filesystem:
                 rootdirectory: {_storage.Combine("data")}
               delete:
                 enabled: true
@@ -55,51 +61,22 @@ public sealed class RegistryServer : IAsyncLifetime
             {_extraConfig}
             """);
 
-        var start = new ProcessStartInfo(Binary, ["serve", config])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(Binary, ["serve", config]);
         // OTel and other env of the test host must not leak into the registry.
         start.Environment.Remove("OTEL_TRACES_EXPORTER");
-        _process = Process.Start(start) ?? throw new InvalidOperationException("docker-registry did not start");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"docker-registry exited with {_process.ExitCode}");
-            }
-
-            try
-            {
-                using var response = await http.GetAsync(new Uri(Url, "/v2/"));
-                // 200 without auth, 401 with: either way it is up.
-                return;
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-        }
+        _process = ChildProcess.Start(start);
+        await _process.WaitReadyAsync(new Uri(Url, "/v2/"), TimeSpan.FromSeconds(30));
     }
 
     public async Task DisposeAsync()
     {
-        if (_process is { HasExited: false })
+        if (_process is not null)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await _process.DisposeAsync();
         }
 
-        _process?.Dispose();
         _storage.Dispose();
     }
+
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 }

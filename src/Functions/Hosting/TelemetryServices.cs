@@ -83,7 +83,13 @@ public static class TelemetryServices
     /// (<c>Authorization=AAD</c>, optionally <c>ClientId=</c> of a user-assigned identity), the same setting the
     /// Functions host reads; null when ingestion uses the connection string alone.
     /// </summary>
-    internal static TokenCredential? CredentialFor(string? authenticationString)
+    internal static TokenCredential? CredentialFor(string? authenticationString) =>
+        ParseAuthenticationString(authenticationString) is { } aad
+            ? new ManagedIdentityCredential(aad.ClientId is null ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(aad.ClientId))
+            : null;
+
+    /// <summary>What <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> says: null for none; a client ID for a user-assigned identity.</summary>
+    internal static AadAuthentication? ParseAuthenticationString(string? authenticationString)
     {
         if (string.IsNullOrWhiteSpace(authenticationString))
         {
@@ -99,8 +105,9 @@ public static class TelemetryServices
             throw new InvalidOperationException($"{AuthenticationStringKey} must contain Authorization=AAD");
         }
 
-        return parts.TryGetValue("ClientId", out var clientId) && !string.IsNullOrEmpty(clientId)
-            ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
-            : new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned);
+        return new AadAuthentication(parts.TryGetValue("ClientId", out var clientId) && !string.IsNullOrEmpty(clientId) ? clientId : null);
     }
+
+    /// <summary>Entra ID ingestion with a managed identity: the system-assigned one when <paramref name="ClientId"/> is null.</summary>
+    internal sealed record AadAuthentication(string? ClientId);
 }

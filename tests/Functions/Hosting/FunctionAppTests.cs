@@ -3,7 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Hosting;
+namespace SysextFunctions.Tests.Functions.Hosting;
 
 /// <summary>
 /// What <c>func start</c> and the Azure Functions host read, checked without Core Tools: the build's

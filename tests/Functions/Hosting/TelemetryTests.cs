@@ -13,7 +13,7 @@ using SysextFunctions.Hosting;
 using SysextFunctions.Http;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Hosting;
+namespace SysextFunctions.Tests.Functions.Hosting;
 
 /// <summary>OpenTelemetry of the standalone host in front of the real registry, caught with in-memory exporters.</summary>
 [Collection(RegistryCollection.Name)]

@@ -1,6 +1,6 @@
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Http;
+namespace SysextFunctions.Tests.Functions.Http;
 
 /// <summary>
 /// Hostile and malformed requests, sent byte for byte on a raw socket to the standalone host on Kestrel, with a

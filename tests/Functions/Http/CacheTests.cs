@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Http;
+namespace SysextFunctions.Tests.Functions.Http;
 
 /// <summary>The SHA256SUMS and manifest caches, through the proxy on Kestrel, against the real registry.</summary>
 [Collection(RegistryCollection.Name)]

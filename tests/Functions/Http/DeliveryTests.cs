@@ -1,7 +1,7 @@
 using System.Net;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Http;
+namespace SysextFunctions.Tests.Functions.Http;
 
 /// <summary>
 /// Streaming can't deliver a wrong file: wrong or missing bytes from the registry end in a reset before the

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SysextFunctions.Http;
 using SysextFunctions.Registry;
 
-namespace SysextFunctions.Tests.Http;
+namespace SysextFunctions.Tests.Functions.Http;
 
 public class ErrorResultsTests
 {

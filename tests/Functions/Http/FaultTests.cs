@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Http;
+namespace SysextFunctions.Tests.Functions.Http;
 
 /// <summary>
 /// Faults injected between us and the real registry, one table row each: the status we answer, within the

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Http;
+namespace SysextFunctions.Tests.Functions.Http;
 
 /// <summary>The standalone host on Kestrel in front of the real registry.</summary>
 [Collection(RegistryCollection.Name)]

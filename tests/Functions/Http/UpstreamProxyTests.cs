@@ -2,9 +2,9 @@ using System.Net;
 using System.Security.Cryptography;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Tests.Infrastructure;
-using SysextFunctions.Tests.Registry.Auth;
+using SysextFunctions.Tests.Registry.Remote.Auth;
 
-namespace SysextFunctions.Tests.Http;
+namespace SysextFunctions.Tests.Functions.Http;
 
 /// <summary>Several upstreams and mappings, configured as an operator would, through the proxy on Kestrel.</summary>
 [Collection(RegistryCollection.Name)]

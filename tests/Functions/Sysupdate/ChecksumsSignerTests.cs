@@ -2,7 +2,7 @@ using System.Text;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Sysupdate;
+namespace SysextFunctions.Tests.Functions.Sysupdate;
 
 /// <summary>Signatures made with BouncyCastle, checked by the real gpg the way systemd-pull runs it.</summary>
 public class ChecksumsSignerTests
@@ -16,7 +16,7 @@ public class ChecksumsSignerTests
     [InlineData("ed25519", "correct horse", true)]
     public async Task Sign_GpgKey_GpgVerifiesBinaryAndArmored(string algorithm, string? passphrase, bool armoredKey)
     {
-        using var key = await GpgKey.CreateAsync(algorithm, passphrase);
+        await using var key = await GpgKey.CreateAsync(algorithm, passphrase);
         var signer = ChecksumsSigner.Load(await key.ExportSecretAsync(armoredKey), passphrase);
 
         var signature = signer.Sign(List)!;
@@ -31,8 +31,8 @@ public class ChecksumsSignerTests
     [Fact]
     public async Task Sign_OtherContentOrOtherKey_GpgRefuses()
     {
-        using var key = await GpgKey.CreateAsync();
-        using var other = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
+        await using var other = await GpgKey.CreateAsync();
         var signature = ChecksumsSigner.Load(await key.ExportSecretAsync(armor: false), null).Sign(List)!;
         var tampered = (byte[])List.Clone();
         tampered[0] = (byte)'b';
@@ -44,7 +44,7 @@ public class ChecksumsSignerTests
     [Fact]
     public async Task Load_WrongPassphrase_ThrowsWithoutEchoingIt()
     {
-        using var key = await GpgKey.CreateAsync(passphrase: "right one");
+        await using var key = await GpgKey.CreateAsync(passphrase: "right one");
         var secret = await key.ExportSecretAsync(armor: true);
 
         var e = Assert.Throws<InvalidOperationException>(() => ChecksumsSigner.Load(secret, "wrong one"));
@@ -56,7 +56,7 @@ public class ChecksumsSignerTests
     [Fact]
     public async Task Snapshot_WithSigner_SignatureVerifiesAgainstItsOwnList()
     {
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         var signer = ChecksumsSigner.Load(await key.ExportSecretAsync(armor: false), null);
         var files = new[] { new SysextFile("hello-v1.raw", "v1", SysextFunctions.Registry.Content.Digest.Parse("sha256:" + new string('c', 64)), 3) };
 
@@ -76,7 +76,7 @@ public class ChecksumsSignerTests
     [Fact]
     public async Task CreateSigner_KeySettingArmoredOrBase64_WinsOverKeyFile()
     {
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         var armored = Encoding.ASCII.GetString(await key.ExportSecretAsync(armor: true));
         var base64 = Convert.ToBase64String(await key.ExportSecretAsync(armor: false));
 

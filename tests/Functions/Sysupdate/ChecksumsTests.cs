@@ -2,7 +2,7 @@ using System.Text;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Sysupdate;
 
-namespace SysextFunctions.Tests.Sysupdate;
+namespace SysextFunctions.Tests.Functions.Sysupdate;
 
 public class ChecksumsTests
 {

@@ -1,7 +1,7 @@
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Sysupdate;
 
-namespace SysextFunctions.Tests.Sysupdate;
+namespace SysextFunctions.Tests.Functions.Sysupdate;
 
 public class FileNamingTests
 {

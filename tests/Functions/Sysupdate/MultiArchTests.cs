@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Sysupdate;
+namespace SysextFunctions.Tests.Functions.Sysupdate;
 
 /// <summary>Image indexes and Docker manifest lists in the real registry, through the proxy on Kestrel.</summary>
 [Collection(RegistryCollection.Name)]

@@ -10,7 +10,7 @@ using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Sysupdate;
 
-namespace SysextFunctions.Tests.Sysupdate;
+namespace SysextFunctions.Tests.Functions.Sysupdate;
 
 public class SysextCatalogueTests
 {

@@ -1,6 +1,6 @@
 using SysextFunctions.Sysupdate;
 
-namespace SysextFunctions.Tests.Sysupdate;
+namespace SysextFunctions.Tests.Functions.Sysupdate;
 
 public class SysupdatePathTests
 {

@@ -2,7 +2,7 @@ using NSubstitute;
 using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 
-namespace SysextFunctions.Tests.Sysupdate;
+namespace SysextFunctions.Tests.Functions.Sysupdate;
 
 public class UpstreamResolverTests
 {

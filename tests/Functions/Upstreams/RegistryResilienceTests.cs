@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Hosting;
+namespace SysextFunctions.Tests.Functions.Upstreams;
 
 /// <summary>The resilience pipeline on the registry client, with faults injected between us and the real registry.</summary>
 [Collection(RegistryCollection.Name)]

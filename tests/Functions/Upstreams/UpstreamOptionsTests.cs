@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Upstreams;
 
-namespace SysextFunctions.Tests.Hosting;
+namespace SysextFunctions.Tests.Functions.Upstreams;
 
 /// <summary>The upstreams and mappings as configuration gives them, checked the way the host checks them at start.</summary>
 public class UpstreamOptionsTests

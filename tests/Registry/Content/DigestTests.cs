@@ -1,7 +1,7 @@
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 
-namespace SysextFunctions.Tests.Registry;
+namespace SysextFunctions.Tests.Registry.Content;
 
 public class DigestTests
 {

@@ -1,10 +1,10 @@
 using System.Net;
-using Microsoft.Extensions.Logging.Abstractions;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Tests.Infrastructure;
+using SysextFunctions.Tests.Registry.Remote.Auth;
 
 namespace SysextFunctions.Tests.Registry.Remote;
 
@@ -14,7 +14,7 @@ namespace SysextFunctions.Tests.Registry.Remote;
 /// </summary>
 public class CappedBodyTests
 {
-    private const string Registry = "https://registry.test";
+    private const string Registry = AuthHandlerTests.Registry;
 
     /// <summary>Far beyond every cap: a reader that buffers the whole body before checking would read all of it.</summary>
     private const long Huge = 64L * 1024 * 1024;
@@ -22,12 +22,7 @@ public class CappedBodyTests
     /// <summary>What a reader may take beyond a cap before it notices: one read of its chunk size.</summary>
     private const int Slack = 64 * 1024;
 
-    private static RegistryClient Client(RouteHandler routes, RegistryCredentials credentials) =>
-        new(
-            new HttpClient(new RegistryAuthHandler(new Uri(Registry), credentials, new TokenCache(), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = routes }),
-            new Uri(Registry),
-            new UpstreamTimeouts(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)),
-            NullLogger<RegistryClient>.Instance);
+    private static RegistryClient Client(RouteHandler routes, RegistryCredentials credentials) => AuthHandlerTests.Client(routes, credentials);
 
     [Fact]
     public async Task ReadAsync_ChunkedBodyOverCap_RefusedSoonAfterTheCap()

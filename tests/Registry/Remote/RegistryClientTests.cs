@@ -5,7 +5,7 @@ using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Registry;
+namespace SysextFunctions.Tests.Registry.Remote;
 
 [Collection(RegistryCollection.Name)]
 public class RegistryClientTests(RegistryServer registry)

@@ -3,7 +3,7 @@ using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Registry;
+namespace SysextFunctions.Tests.Registry.Remote;
 
 /// <summary>
 /// Tag-list paging (https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-tags). Debian's

@@ -10,7 +10,7 @@ using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Registry.Auth;
+namespace SysextFunctions.Tests.Registry.Remote.Auth;
 
 /// <summary>
 /// Azure Container Registry with Entra ID (https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md), against

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using SysextFunctions.Registry.Remote.Auth;
 
-namespace SysextFunctions.Tests.Registry.Auth;
+namespace SysextFunctions.Tests.Registry.Remote.Auth;
 
 public class AuthChallengeTests
 {

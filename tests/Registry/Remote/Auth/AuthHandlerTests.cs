@@ -6,15 +6,16 @@ using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Registry.Auth;
+namespace SysextFunctions.Tests.Registry.Remote.Auth;
 
 /// <summary>Where credentials go, at the HttpMessageHandler seam.</summary>
 public class AuthHandlerTests
 {
-    private const string Registry = "https://registry.test";
+    internal const string Registry = "https://registry.test";
     private static readonly Digest Blob = Digest.Sha256(new byte[32]);
 
-    private static RegistryClient Client(RouteHandler routes, RegistryCredentials credentials) =>
+    /// <summary>A client of <see cref="Registry"/> over the auth handler, on a route table.</summary>
+    internal static RegistryClient Client(RouteHandler routes, RegistryCredentials credentials) =>
         new(
             new HttpClient(new RegistryAuthHandler(new Uri(Registry), credentials, new TokenCache(), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = routes }),
             new Uri(Registry),

@@ -8,7 +8,7 @@ using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Registry.Auth;
+namespace SysextFunctions.Tests.Registry.Remote.Auth;
 
 /// <summary>The real registry with <c>auth: htpasswd</c> (bcrypt entries from the real <c>htpasswd -Bbn</c>).</summary>
 public sealed class BasicAuthTests : IAsyncLifetime

@@ -7,7 +7,7 @@ using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Tests.Infrastructure;
 
-namespace SysextFunctions.Tests.Registry.Auth;
+namespace SysextFunctions.Tests.Registry.Remote.Auth;
 
 /// <summary>
 /// The distribution token flow against the real registry in <c>auth: token</c> mode, behind the in-test
