@@ -43,8 +43,8 @@ public sealed class HostingParityTests(HostingParityTests.Hostings hostings) : I
     [MemberData(nameof(Table))]
     public async Task Request_BothHostings_SameAnswer(string method, string target, int status)
     {
-        var standalone = await RawResponse.SendAsync(hostings.Standalone.Url, method, target);
-        var functions = await RawResponse.SendAsync(hostings.Functions.Url, method, target);
+        var standalone = await RawHttp.SendAsync(hostings.Standalone.Url, target, method, timeout: TimeSpan.FromSeconds(60));
+        var functions = await RawHttp.SendAsync(hostings.Functions.Url, target, method, timeout: TimeSpan.FromSeconds(60));
 
         Assert.True(standalone.Status == status, $"standalone: {standalone.Status} {Text(standalone)}");
         Assert.True(functions.Status == status, $"functions: {functions.Status} {Text(functions)}\n{hostings.Functions.Log}");
@@ -55,22 +55,22 @@ public sealed class HostingParityTests(HostingParityTests.Hostings hostings) : I
 
         if (target.EndsWith(".gpg", StringComparison.Ordinal) || target.EndsWith(".asc", StringComparison.Ordinal) && status == 200)
         {
-            var list = (await RawResponse.SendAsync(hostings.Standalone.Url, "GET", "/parity/hello/SHA256SUMS")).Body;
+            var list = (await RawHttp.SendAsync(hostings.Standalone.Url, "/parity/hello/SHA256SUMS", "GET", timeout: TimeSpan.FromSeconds(60))).Content;
             foreach (var answer in new[] { standalone, functions })
             {
-                var verified = await GpgKey.VerifyAsync(hostings.Key.KeyringPath, answer.Body, list);
+                var verified = await GpgKey.VerifyAsync(hostings.Key.KeyringPath, answer.Content, list);
                 Assert.True(verified.ExitCode == 0, verified.Stderr);
             }
         }
         else
         {
-            Assert.True(standalone.Body.AsSpan().SequenceEqual(functions.Body), $"bodies differ: standalone {standalone.Body.Length} bytes {Text(standalone)}, functions {functions.Body.Length} bytes {Text(functions)}");
+            Assert.True(standalone.Content.AsSpan().SequenceEqual(functions.Content), $"bodies differ: standalone {standalone.Content.Length} bytes {Text(standalone)}, functions {functions.Content.Length} bytes {Text(functions)}");
         }
 
         await hostings.Functions.AssertEveryInvocationSucceededAsync();
     }
 
-    private static string Text(RawResponse response) => response.Body.Length < 512 ? System.Text.Encoding.UTF8.GetString(response.Body) : "";
+    private static string Text(RawResponse response) => response.Content.Length < 512 ? System.Text.Encoding.UTF8.GetString(response.Content) : "";
 
     /// <summary>
     /// One registry, one signing key, one upstream that refuses connections and one that never answers, mapped
@@ -128,7 +128,7 @@ public sealed class HostingParityTests(HostingParityTests.Hostings hostings) : I
         {
             await Functions.DisposeAsync();
             await Standalone.DisposeAsync();
-            Key.Dispose();
+            await Key.DisposeAsync();
             _silent.Dispose();
             await _registry.DisposeAsync();
             _dir.Dispose();
