@@ -6,7 +6,7 @@ namespace SysextFunctions.Tests.Functions;
 /// Both hostings, side by side: the standalone server and the Functions worker behind the host emulator, with the
 /// same settings in front of the same registry, answer one table of requests with the same status, the same
 /// Content-Length, Content-Type, ETag and Location, and the same body. Signatures are made afresh per request
-/// (they carry a time), so theirs are checked with gpg against the list instead of compared.
+/// (they carry a time), so theirs, and their ETags, are checked with gpg against the list instead of compared.
 /// </summary>
 public sealed class HostingParityTests(HostingParityTests.Hostings hostings) : IClassFixture<HostingParityTests.Hostings>
 {
@@ -48,7 +48,9 @@ public sealed class HostingParityTests(HostingParityTests.Hostings hostings) : I
 
         Assert.True(standalone.Status == status, $"standalone: {standalone.Status} {Text(standalone)}");
         Assert.True(functions.Status == status, $"functions: {functions.Status} {Text(functions)}\n{hostings.Functions.Log}");
-        foreach (var header in (string[])["Content-Length", "Content-Type", "ETag", "Location"])
+        // A signature's ETag is the hash of its bytes (HttpCaching), and each hosting signs at its own time.
+        var signature = target.EndsWith(".gpg", StringComparison.Ordinal) || target.EndsWith(".asc", StringComparison.Ordinal);
+        foreach (var header in signature && status == 200 ? (string[])["Content-Length", "Content-Type", "Location"] : ["Content-Length", "Content-Type", "ETag", "Location"])
         {
             Assert.True(standalone.Header(header) == functions.Header(header), $"{header}: standalone '{standalone.Header(header)}', functions '{functions.Header(header)}'");
         }
