@@ -67,6 +67,10 @@ public static class UpstreamServices
             sp.GetRequiredService<IOptions<RegistryResilienceOptions>>().Value.AttemptTimeout));
         services.AddKeyedSingleton(id, (sp, _) => Options(sp, id).CreateCredentials());
         services.AddKeyedSingleton(id, (sp, _) => new TokenCache(sp.GetRequiredService<TimeProvider>()));
+        // Read once per upstream (validation has read it at start too): every pooled handler trusts the same CAs.
+        services.AddKeyedSingleton(id, (sp, _) => new UpstreamCaCertificates(Options(sp, id).CaCertificateFile is { Length: > 0 } file
+            ? UpstreamTrust.Load(file, $"{UpstreamOptions.SectionOf(id)}:CaCertificateFile")
+            : null));
         AddHttpClient(services, id);
         services.AddKeyedSingleton<IOciSource>(id, (sp, _) => new CachingOciSource(CreateSource(sp, id), sp.GetRequiredService<ManifestCache>(), id));
     }
@@ -116,9 +120,7 @@ public static class UpstreamServices
                 EnableMultipleHttp2Connections = true,
                 ConnectTimeout = TimeSpan.FromSeconds(10),
                 // A private registry's own CA (CaCertificateFile) is trusted for this upstream only.
-                SslOptions = UpstreamTrust.ClientOptions(Options(sp, id).CaCertificateFile is { Length: > 0 } file
-                    ? UpstreamTrust.Load(file, $"{UpstreamOptions.SectionOf(id)}:CaCertificateFile")
-                    : null),
+                SslOptions = UpstreamTrust.ClientOptions(sp.GetRequiredKeyedService<UpstreamCaCertificates>(id).Roots),
             })
             .AddRegistryResilience(id)
             .AddHttpMessageHandler(sp => new RegistryAuthHandler(

@@ -78,3 +78,6 @@ public static class UpstreamTrust
         return chain.Build(leaf ?? loaded!);
     }
 }
+
+/// <summary>An upstream's <c>CaCertificateFile</c>, loaded; null roots: the system's CAs only.</summary>
+public sealed record UpstreamCaCertificates(X509Certificate2Collection? Roots);
