@@ -21,16 +21,16 @@ public class CataloguePathTests
     }
 
     [Theory]
-    [InlineData("/hello/?", 400, "query strings")]
-    [InlineData("/hello/?format=json", 400, "query strings")]
-    [InlineData("/Hello/", 400, "invalid repository name")]
-    [InlineData("/a/../", 400, "dot segments")]
-    [InlineData("/a/%2e/", 400, "percent-encoded")]
-    public void Parse_BadCataloguePath_Refused(string target, int status, string reason)
+    [InlineData("/hello/?", PathFailure.Invalid, "query strings")]
+    [InlineData("/hello/?format=json", PathFailure.Invalid, "query strings")]
+    [InlineData("/Hello/", PathFailure.Invalid, "invalid repository name")]
+    [InlineData("/a/../", PathFailure.Invalid, "dot segments")]
+    [InlineData("/a/%2e/", PathFailure.Invalid, "percent-encoded")]
+    public void Parse_BadCataloguePath_Refused(string target, PathFailure failure, string reason)
     {
         var result = SysupdatePath.Parse(target);
 
-        Assert.Equal(status, result.Status);
+        Assert.Equal(failure, result.Failure);
         Assert.Contains(reason, result.Error, StringComparison.Ordinal);
     }
 

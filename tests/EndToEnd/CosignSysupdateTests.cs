@@ -27,7 +27,7 @@ public class CosignSysupdateTests(RegistryServer registry)
         using var publisher = await CosignKeyPair.GenerateAsync();
         await publisher.SignAsync(2, registry.Url, repository, digests["v1"]);
         await publisher.SignAsync(3, registry.Url, repository, digests["v2"]);
-        using var gpg = await GpgKey.CreateAsync();
+        await using var gpg = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         var signingKey = dir.Combine("signing.asc");
         await File.WriteAllBytesAsync(signingKey, await gpg.ExportSecretAsync(armor: true));

@@ -22,7 +22,7 @@ public class SignedSysupdateTests(RegistryServer registry)
     {
         var sysupdate = SysupdateClient.Get(client);
         var (images, repository) = await PushAsync($"right/{client}");
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir);
         var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
@@ -44,8 +44,8 @@ public class SignedSysupdateTests(RegistryServer registry)
     {
         var sysupdate = SysupdateClient.Get(client);
         var (_, repository) = await PushAsync($"wrong/{client}");
-        using var key = await GpgKey.CreateAsync();
-        using var other = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
+        await using var other = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir);
         var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
@@ -63,7 +63,7 @@ public class SignedSysupdateTests(RegistryServer registry)
     public async Task VerifyYes_NoKeyConfigured_RefusesAfterProbing404()
     {
         var (_, repository) = await PushAsync("unsigned");
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await ProxyServer.StartAsync(registry.Url);
         await using var relay = await FaultProxy.StartAsync(proxy.Url);
@@ -84,7 +84,7 @@ public class SignedSysupdateTests(RegistryServer registry)
     {
         var sysupdate = SysupdateClient.Get(client);
         var (_, repository) = await PushAsync($"tampered/{client}");
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir);
         // Between sysupdate and us: the list still parses, but one digest digit differs from what was signed.
@@ -118,7 +118,7 @@ public class SignedSysupdateTests(RegistryServer registry)
         var sysupdate = SysupdateClient.Get(client);
         Assert.True(await sysupdate.MajorVersionAsync() >= 260, $"the newest client ({sysupdate}) is older than 260, which reads BEST-BEFORE markers");
         var (images, repository) = await PushAsync($"best-before/{client}/{(fresh ? "fresh" : "stale")}");
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir, bestBefore: bestBefore);
         var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
@@ -144,7 +144,7 @@ public class SignedSysupdateTests(RegistryServer registry)
     {
         var sysupdate = SysupdateClient.Bookworm;
         var (images, repository) = await PushAsync("best-before/254");
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir, bestBefore: "-1.00:00:00");
         var (definitions, target) = await DefinitionsAsync(dir, proxy.Url, repository);
@@ -164,7 +164,7 @@ public class SignedSysupdateTests(RegistryServer registry)
     public async Task SignatureNames_WithKey_GpgAndAscServedPerFileNames404()
     {
         var (_, repository) = await PushAsync("names");
-        using var key = await GpgKey.CreateAsync("ed25519");
+        await using var key = await GpgKey.CreateAsync("ed25519");
         using var dir = new TempDirectory();
         await using var proxy = await StartSignedProxyAsync(key, dir, armoredKey: false);
         using var client = proxy.CreateClient();
@@ -189,7 +189,7 @@ public class SignedSysupdateTests(RegistryServer registry)
     [Fact]
     public async Task Start_WrongPassphrase_FailsToStart()
     {
-        using var key = await GpgKey.CreateAsync(passphrase: "right");
+        await using var key = await GpgKey.CreateAsync(passphrase: "right");
         using var dir = new TempDirectory();
         var keyFile = dir.Combine("key.asc");
         await File.WriteAllBytesAsync(keyFile, await key.ExportSecretAsync(armor: true));

@@ -104,7 +104,7 @@ public class TransferEndToEndTests(RegistryServer registry)
         const string repository = "e2e/transfer/signed/hello";
         var image = Payloads.Random(70 * 1024, 5);
         await _pusher.PushOrasArtifactAsync(repository, "v1", "hello-v1.raw", image);
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         using var dir = new TempDirectory();
         var keyFile = dir.Combine("signing.asc");
         await File.WriteAllBytesAsync(keyFile, await key.ExportSecretAsync(armor: true));

@@ -59,7 +59,7 @@ public class FunctionsSysupdateTests(RegistryServer registry)
         var client = SysupdateClient.Get(clientName);
         var repository = $"functions/signed/{clientName}/hello";
         var images = await PushAsync(repository, "hello", ("v1", 1), ("v2", 2));
-        using var key = await GpgKey.CreateAsync();
+        await using var key = await GpgKey.CreateAsync();
         // As in Azure: the key itself in an app setting (there, a Key Vault reference), not a file.
         await using var functions = await FunctionsHostServer.StartAsync(registry.Url, new Dictionary<string, string?>
         {

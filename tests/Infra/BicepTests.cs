@@ -12,7 +12,7 @@ public class BicepTests
         var run = await ChildProcess.RunAsync(new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "scripts", "validate-infra.sh")])
         {
             WorkingDirectory = RepoPaths.Root,
-        });
+        }, TimeSpan.FromMinutes(10));
 
         Assert.True(run.ExitCode == 0, $"validate-infra.sh exited {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
         Assert.StartsWith("OK", run.Stdout.Trim().Split('\n')[^1], StringComparison.Ordinal);

@@ -34,8 +34,8 @@ public sealed class AcrTagListingTests : IDisposable
         {
             InnerHandler = _acr,
         };
-        var client = new RegistryClient(new HttpClient(auth), registry, TimeSpan.FromSeconds(30), NullLogger<RegistryClient>.Instance) { Authenticated = true };
-        return new CachingOciSource(AcrTagListing.Wrap(client, mode, NullLogger<AcrTagListing>.Instance), _manifests);
+        var client = new RegistryClient(new HttpClient(auth), registry, new UpstreamTimeouts(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)), NullLogger<RegistryClient>.Instance) { Authenticated = true };
+        return new CachingOciSource(AcrTagListing.Wrap(client, mode, NullLogger<AcrTagListing>.Instance), _manifests, "");
     }
 
     private SysextCatalogue Catalogue() =>
@@ -69,7 +69,7 @@ public sealed class AcrTagListingTests : IDisposable
     {
         PushMany(250);
         var source = Source();
-        var upstream = new Upstream(source, Repository);
+        var upstream = new Upstream(source, Repository, "");
         var catalogue = Catalogue();
 
         var cold = await catalogue.ListAsync(upstream, "tool");
@@ -99,7 +99,7 @@ public sealed class AcrTagListingTests : IDisposable
     {
         PushMany(3);
         _acr.TagsApi = false;
-        var upstream = new Upstream(Source(), Repository);
+        var upstream = new Upstream(Source(), Repository, "");
         var catalogue = Catalogue();
 
         var first = await catalogue.ListAsync(upstream, "tool");
@@ -150,7 +150,7 @@ public sealed class AcrTagListingTests : IDisposable
     [InlineData("https://myacr.azurecr.io", TagListingMode.Distribution, false)]
     public void Wrap_ModeAndHost_AcrListingOnlyWhereMeant(string url, TagListingMode mode, bool acr)
     {
-        var client = new RegistryClient(new HttpClient(), new Uri(url), TimeSpan.FromSeconds(1), NullLogger<RegistryClient>.Instance);
+        var client = new RegistryClient(new HttpClient(), new Uri(url), new UpstreamTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)), NullLogger<RegistryClient>.Instance);
 
         var source = AcrTagListing.Wrap(client, mode, NullLogger<AcrTagListing>.Instance);
 

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using SysextFunctions.Registry.Layout;
 using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 using SysextFunctions.Tests.Infrastructure;
 
 namespace SysextFunctions.Tests.Registry;
@@ -15,7 +16,7 @@ public class CatalogTests
     private const string Registry = "https://registry.test";
 
     private static RegistryClient Client(RouteHandler routes) =>
-        new(new HttpClient(routes), new Uri(Registry), TimeSpan.FromSeconds(10), NullLogger<RegistryClient>.Instance);
+        new(new HttpClient(routes), new Uri(Registry), new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), NullLogger<RegistryClient>.Instance);
 
     private static Func<HttpRequestMessage, HttpResponseMessage> Page(string names, string? link = null) => _ =>
     {
@@ -100,8 +101,8 @@ public class CatalogTests
         await File.WriteAllTextAsync(Path.Combine(root.CreateDirectory("hello", "blobs", "x"), "index.json"), "{}");
         root.CreateDirectory("empty", "dir");
 
-        var list = await new OciLayoutSource(root.Path, NullLogger<OciLayoutSource>.Instance).ListRepositoriesAsync(1000);
-        var capped = await new OciLayoutSource(root.Path, NullLogger<OciLayoutSource>.Instance).ListRepositoriesAsync(1);
+        var list = await new OciLayoutSource(root.Path, UpstreamTimeouts.Default, NullLogger<OciLayoutSource>.Instance).ListRepositoriesAsync(1000);
+        var capped = await new OciLayoutSource(root.Path, UpstreamTimeouts.Default, NullLogger<OciLayoutSource>.Instance).ListRepositoriesAsync(1);
 
         Assert.Equal(["hello", "sysexts/tools/jq"], list.Repositories);
         Assert.False(list.Truncated);

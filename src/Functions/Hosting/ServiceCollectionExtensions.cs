@@ -1,69 +1,31 @@
-using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Catalogue;
 using SysextFunctions.Http;
-using SysextFunctions.Registry;
-using SysextFunctions.Registry.Layout;
-using SysextFunctions.Registry.Remote;
-using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Trust;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Hosting;
 
+/// <summary>The composition root both hostings share: each part's options bound to its section, and its services.</summary>
 public static class ServiceCollectionExtensions
 {
-    public const string RegistryClientName = "registry";
-
-    /// <summary>Registers everything both hostings share: options, the upstreams and their clients, the handler.</summary>
     public static IServiceCollection AddSysextProxy(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ProxyOptions>().Bind(configuration.GetSection(ProxyOptions.Section));
-        services.AddOptions<RegistryOptions>().Bind(configuration.GetSection(RegistryOptions.Section));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<ProxyOptions>().Bind(configuration.GetSection(ProxyOptions.Section));
 
-        var settings = UpstreamSettings.Read(configuration);
-        services.AddSingleton(settings);
-        foreach (var upstream in settings.Registries)
-        {
-            if (upstream.Layout is { } layout)
-            {
-                services.AddKeyedSingleton<IOciSource>(upstream.Id, (sp, _) => Cached(sp, new OciLayoutSource(layout, sp.GetRequiredService<ILogger<OciLayoutSource>>())));
-                continue;
-            }
-
-            services.AddKeyedSingleton(upstream.Id, (_, _) => upstream.CreateCredentials());
-            services.AddKeyedSingleton(upstream.Id, (sp, _) => new TokenCache(sp.GetRequiredService<TimeProvider>()));
-            AddUpstreamHttpClient(services, upstream);
-            var tagListing = ReadTagListing(configuration, upstream);
-            services.AddKeyedSingleton<IOciSource>(upstream.Id, (sp, _) => Cached(sp, AcrTagListing.Wrap(
-                new RegistryClient(
-                    sp.GetRequiredService<IHttpClientFactory>().CreateClient(upstream.ClientName),
-                    upstream.Url!,
-                    upstream.Timeout,
-                    sp.GetRequiredService<ILogger<RegistryClient>>())
-                {
-                    Authenticated = upstream.Credential != RegistryCredentialKind.None,
-                },
-                tagListing,
-                sp.GetRequiredService<ILogger<AcrTagListing>>())));
-        }
-
-        services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section))
-            .Validate(o => o.ChecksumsTtl >= TimeSpan.Zero && o.ManifestCacheBytes > 0 && o.ResolveParallelism > 0, "Cache:ChecksumsTtl must not be negative; Cache:ManifestCacheBytes and Cache:ResolveParallelism must be positive")
-            .ValidateOnStart();
+        services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CacheOptions>, CacheOptionsValidation>();
         // Keys hold a repository path (up to the 1 KiB a request path may have), values a whole SHA256SUMS.
         services.AddHybridCache(o => (o.MaximumKeyLength, o.MaximumPayloadBytes) = (4096, 64 * 1024 * 1024));
         services.AddSingleton<ManifestCache>();
-
-        services.AddSingleton(sp => sp.GetRequiredKeyedService<IOciSource>(UpstreamRegistry.DefaultId));
         services.AddSysextTrust(configuration);
-        services.AddSingleton(sp => new UpstreamResolver(settings.Mappings, id => sp.GetRequiredKeyedService<IOciSource>(id), sp.GetRequiredService<IOptions<TrustOptions>>().Value.LoadKeys()));
-        // A key that cannot be read or unlocked stops the start, rather than failing every signature request.
+        services.AddUpstreams(configuration);
+
         services.AddOptions<SigningOptions>().Bind(configuration.GetSection(SigningOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner(sp.GetRequiredService<TimeProvider>()));
@@ -72,64 +34,5 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<HttpCaching>();
         services.AddSingleton<SysextHandler>();
         return services;
-    }
-
-    /// <summary><c>Registry:TagListing</c> (or <c>Registries:&lt;id&gt;:TagListing</c>): auto, acr or distribution.</summary>
-    private static TagListingMode ReadTagListing(IConfiguration configuration, UpstreamRegistry upstream)
-    {
-        var value = configuration[$"{upstream.Description}:TagListing"];
-        return string.IsNullOrEmpty(value) ? TagListingMode.Auto
-            : Enum.TryParse<TagListingMode>(value, ignoreCase: true, out var mode) && Enum.IsDefined(mode) && !char.IsDigit(value[0]) ? mode
-            : throw new InvalidOperationException($"{upstream.Description}:TagListing must be auto, acr or distribution, not '{value}'");
-    }
-
-    /// <summary>Every source is wrapped here, once: manifests by digest are cached whatever the source.</summary>
-    private static CachingOciSource Cached(IServiceProvider services, IOciSource source) =>
-        new(source, services.GetRequiredService<ManifestCache>());
-
-    /// <summary>
-    /// The one place an upstream registry's HTTP pipeline is built: resilience outermost (so a retried attempt
-    /// authenticates afresh), then the auth handler, over a socket handler that never follows redirects.
-    /// Handlers added here apply to every upstream.
-    /// </summary>
-    private static IHttpClientBuilder AddUpstreamHttpClient(IServiceCollection services, UpstreamRegistry upstream) =>
-        services.AddHttpClient(upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                // Redirects are followed by RegistryClient itself: it passes them on or drops credentials.
-                AllowAutoRedirect = false,
-                AutomaticDecompression = DecompressionMethods.None,
-                // Keep-alive connections are pooled and reused by every listing; renewed now and then for DNS.
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                // Not capped per server (MaxConnectionsPerServer): a streamed blob holds its connection for the
-                // whole download, and a cap would queue listings behind downloads. Listings bound themselves
-                // (Cache:ResolveParallelism). Over HTTP/2, more connections once a server's stream limit is hit.
-                EnableMultipleHttp2Connections = true,
-                ConnectTimeout = TimeSpan.FromSeconds(10),
-                // A private registry's own CA (CaCertificateFile) is trusted for this upstream only.
-                SslOptions = UpstreamTrust.ClientOptions(upstream.CaCertificates),
-            })
-            .AddRegistryResilience()
-            .AddHttpMessageHandler(sp => new RegistryAuthHandler(
-                upstream.Url!,
-                sp.GetRequiredKeyedService<RegistryCredentials>(upstream.Id),
-                sp.GetRequiredKeyedService<TokenCache>(upstream.Id),
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<RegistryAuthHandler>>()));
-
-    private sealed class SigningOptionsValidation : IValidateOptions<SigningOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, SigningOptions options)
-        {
-            try
-            {
-                _ = options.CreateSigner();
-                return ValidateOptionsResult.Success;
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
-            {
-                return ValidateOptionsResult.Fail(e.Message);
-            }
-        }
     }
 }

@@ -3,10 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using SysextFunctions.Hosting;
 using SysextFunctions.Registry.Content;
-using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Http;
@@ -28,9 +26,9 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
         var response = httpContext.Response;
         var logger = httpContext.RequestServices.GetRequiredService<ILogger<BlobStreamResult>>();
         var cancellationToken = httpContext.RequestAborted;
-        // No limit on how long a blob takes, only on silence: a registry that sends nothing for this long mid-blob
-        // is given up on, so that a stalled upstream cannot hold the client's connection forever.
-        var idleLimit = httpContext.RequestServices.GetRequiredService<IOptions<RegistryOptions>>().Value.Timeout;
+        // No limit on how long a blob takes, only on silence: an upstream that sends nothing for its own timeout
+        // mid-blob is given up on, so that a stalled upstream cannot hold the client's connection forever.
+        var idleLimit = owned.IdleTimeout;
 
         if (owned.Length is { } announced && announced != file.Size)
         {

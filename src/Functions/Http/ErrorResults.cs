@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
-using SysextFunctions.Registry.Remote;
+using SysextFunctions.Sysupdate;
+using SysextFunctions.Registry;
 
 namespace SysextFunctions.Http;
 
@@ -13,6 +14,16 @@ public static class ErrorResults
     public static IResult Text(int status, string reason) =>
         HttpCaching.With("no-store", Results.Text(reason + "\n", "text/plain; charset=utf-8", statusCode: status));
 
+    public static IResult From(PathFailure failure, string reason) => Text(
+        failure switch
+        {
+            PathFailure.TooLong => StatusCodes.Status414UriTooLong,
+            PathFailure.NotFound => StatusCodes.Status404NotFound,
+            _ => StatusCodes.Status400BadRequest,
+        },
+        reason);
+
+    /// <summary>What the registry's failure means to our client: 404, 503 (with Retry-After), 504 or 502. As YARP maps its ForwarderError, once, here.</summary>
     public static IResult From(RegistryException e)
     {
         var status = e.Failure switch

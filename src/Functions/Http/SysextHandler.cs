@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using SysextFunctions.Hosting;
 using SysextFunctions.Http.Pages;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Sysupdate;
 
@@ -37,7 +37,7 @@ public sealed partial class SysextHandler(
         var parsed = SysupdatePath.Parse(RawTarget(context));
         if (parsed.Path is not { } path)
         {
-            return ErrorResults.Text(parsed.Status, parsed.Error!);
+            return ErrorResults.From(parsed.Failure, parsed.Error!);
         }
 
         if (path.Resource is SysupdateResource.Root)

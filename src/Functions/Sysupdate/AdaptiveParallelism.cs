@@ -1,4 +1,5 @@
 using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 
 namespace SysextFunctions.Sysupdate;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
@@ -12,12 +11,13 @@ namespace SysextFunctions.Sysupdate;
 /// a tag never seen is fetched with one GET, which says its digest too. Tag lists and blobs pass through: the
 /// listing is cached as a whole, with its time to live, by <see cref="SysextCatalogue"/>.
 /// </summary>
-public sealed class CachingOciSource(IOciSource inner, ManifestCache cache) : IOciSource, ITagDigestSource
+/// <param name="scope">
+/// The upstream's configured id: two upstreams may hold repositories of the same name with different content, so
+/// each gets its own key space, and the keys are the same in every instance of a scaled-out app.
+/// </param>
+public sealed class CachingOciSource(IOciSource inner, ManifestCache cache, string scope) : IOciSource, ITagDigestSource
 {
-    private static int s_instances;
-
-    // Two sources may hold repositories of the same name with different content; each gets its own key space.
-    private readonly string _scope = Interlocked.Increment(ref s_instances).ToString(CultureInfo.InvariantCulture);
+    private readonly string _scope = scope;
 
     public Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken = default) =>
         inner.ListTagsAsync(repository, cancellationToken);

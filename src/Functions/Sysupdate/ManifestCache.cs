@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using SysextFunctions.Hosting;
 using SysextFunctions.Registry.Content;
-using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 
 namespace SysextFunctions.Sysupdate;
 

@@ -1,9 +1,6 @@
-using System.Globalization;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SysextFunctions.Hosting;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
@@ -19,9 +16,6 @@ namespace SysextFunctions.Sysupdate;
 /// </summary>
 public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOptions> options, ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null, SignatureVerifier? verifier = null, TimeProvider? time = null)
 {
-    private static readonly ConditionalWeakTable<IOciSource, string> SourceKeys = [];
-    private static int s_sources;
-
     /// <summary>
     /// The files of a repository and the SHA256SUMS for them, signed when a key is configured, in one snapshot. <paramref name="name"/> is the client-facing name
     /// that starts every file name. Throws <see cref="RegistryException"/> (NotFound) for an unknown repository.
@@ -37,8 +31,9 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         }
 
         return await cache.GetOrCreateAsync(
-            // Two mappings may list one repository with different keys: the key set is part of what a listing is.
-            $"snapshot|{SourceKeys.GetValue(upstream.Source, NextSourceKey)}|{upstream.Repository}|{name}|{upstream.CosignKeys?.Id}",
+            // The upstream's configured id keeps sources apart, the same way in every instance of a scaled-out app;
+            // two mappings may list one repository with different keys: the key set is part of what a listing is.
+            $"snapshot|{upstream.RegistryId}|{upstream.Repository}|{name}|{upstream.CosignKeys?.Id}",
             (Catalogue: this, Upstream: upstream, Name: name),
             static (state, ct) => new ValueTask<RepositorySnapshot>(state.Catalogue.SnapshotNowAsync(state.Upstream, state.Name, ct)),
             new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
@@ -209,9 +204,6 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
 
         return (layer, digest);
     }
-
-    // Sources are long-lived singletons; a number per instance keeps cache keys apart without asking sources for a name.
-    private static string NextSourceKey(IOciSource source) => Interlocked.Increment(ref s_sources).ToString(CultureInfo.InvariantCulture);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipping {Repository}:{Tag}: {Reason}")]
     private static partial void LogTagSkipped(ILogger logger, string repository, string tag, string reason);

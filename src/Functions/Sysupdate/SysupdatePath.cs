@@ -54,29 +54,29 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
     {
         if (rawTarget.Contains('?', StringComparison.Ordinal))
         {
-            return PathParseResult.Fail(400, "query strings are not supported");
+            return PathParseResult.Fail(PathFailure.Invalid, "query strings are not supported");
         }
 
         if (rawTarget.Length > MaxPathLength)
         {
-            return PathParseResult.Fail(414, $"path longer than {MaxPathLength} characters");
+            return PathParseResult.Fail(PathFailure.TooLong, $"path longer than {MaxPathLength} characters");
         }
 
         if (!rawTarget.StartsWith('/'))
         {
-            return PathParseResult.Fail(400, "path must start with '/'");
+            return PathParseResult.Fail(PathFailure.Invalid, "path must start with '/'");
         }
 
         foreach (var c in rawTarget)
         {
             if (c == '%')
             {
-                return PathParseResult.Fail(400, "percent-encoded characters are not allowed");
+                return PathParseResult.Fail(PathFailure.Invalid, "percent-encoded characters are not allowed");
             }
 
             if (c is < '!' or > '~')
             {
-                return PathParseResult.Fail(400, "control, space and non-ASCII characters are not allowed");
+                return PathParseResult.Fail(PathFailure.Invalid, "control, space and non-ASCII characters are not allowed");
             }
         }
 
@@ -92,12 +92,12 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
         {
             if (segment.Length == 0)
             {
-                return PathParseResult.Fail(400, "empty path segment");
+                return PathParseResult.Fail(PathFailure.Invalid, "empty path segment");
             }
 
             if (segment is "." or "..")
             {
-                return PathParseResult.Fail(400, "dot segments are not allowed");
+                return PathParseResult.Fail(PathFailure.Invalid, "dot segments are not allowed");
             }
         }
 
@@ -106,24 +106,24 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
             var listed = string.Join('/', segments);
             return Reference.IsValidRepository(listed)
                 ? PathParseResult.Ok(new SysupdatePath(SysupdateResource.Catalogue, listed, ""))
-                : PathParseResult.Fail(400, InvalidRepository);
+                : PathParseResult.Fail(PathFailure.Invalid, InvalidRepository);
         }
 
         if (segments.Length < 2)
         {
-            return PathParseResult.Fail(404, $"not found: ask for /{segments[0]}/{ChecksumsName}");
+            return PathParseResult.Fail(PathFailure.NotFound, $"not found: ask for /{segments[0]}/{ChecksumsName}");
         }
 
         var repository = string.Join('/', segments[..^1]);
         if (!Reference.IsValidRepository(repository))
         {
-            return PathParseResult.Fail(400, InvalidRepository);
+            return PathParseResult.Fail(PathFailure.Invalid, InvalidRepository);
         }
 
         var file = segments[^1];
         if (file.Length > MaxFileNameLength || !file.All(IsFileNameChar))
         {
-            return PathParseResult.Fail(400, "invalid file name");
+            return PathParseResult.Fail(PathFailure.Invalid, "invalid file name");
         }
 
         var resource = file == ChecksumsName ? SysupdateResource.Checksums
@@ -136,10 +136,23 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
     private static bool IsFileNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-';
 }
 
-/// <summary>A parsed path, or the status and one-line reason to refuse it with.</summary>
-public readonly record struct PathParseResult(SysupdatePath? Path, int Status, string? Error)
+/// <summary>Why a path is refused; the HTTP edge turns it into a status.</summary>
+public enum PathFailure
 {
-    public static PathParseResult Ok(SysupdatePath path) => new(path, 200, null);
+    /// <summary>Not a path sysupdate or any client of ours would send.</summary>
+    Invalid,
 
-    public static PathParseResult Fail(int status, string error) => new(null, status, error);
+    /// <summary>Longer than <see cref="SysupdatePath.MaxPathLength"/>.</summary>
+    TooLong,
+
+    /// <summary>Well-formed, but names nothing we serve (a repository without a file).</summary>
+    NotFound,
+}
+
+/// <summary>A parsed path, or why and with which one-line reason to refuse it.</summary>
+public readonly record struct PathParseResult(SysupdatePath? Path, PathFailure Failure, string? Error)
+{
+    public static PathParseResult Ok(SysupdatePath path) => new(path, default, null);
+
+    public static PathParseResult Fail(PathFailure failure, string error) => new(null, failure, error);
 }

@@ -4,8 +4,8 @@ using SysextFunctions.Trust;
 
 namespace SysextFunctions.Sysupdate;
 
-/// <summary>Where a client-facing repository's content lives: a source and the repository name there.</summary>
-public sealed record Upstream(IOciSource Source, string Repository)
+/// <summary>Where a client-facing repository's content lives: a source, the repository name there, and the id of the configured upstream the source belongs to (the scope of everything cached about it).</summary>
+public sealed record Upstream(IOciSource Source, string Repository, string RegistryId)
 {
     /// <summary>The keys its tags must be signed with (cosign), or null when nothing is verified.</summary>
     public CosignKeySet? CosignKeys { get; init; }
@@ -104,14 +104,14 @@ public sealed class UpstreamResolver
     {
         if (_mappings.Count == 0)
         {
-            return new Upstream(_sources(""), repository) { CosignKeys = _cosignKeys };
+            return new Upstream(_sources(""), repository, "") { CosignKeys = _cosignKeys };
         }
 
         foreach (var mapping in _mappings)
         {
             if (mapping.Map(repository) is { } upstream)
             {
-                return Reference.IsValidRepository(upstream) ? new Upstream(_sources(mapping.RegistryId), upstream) { CosignKeys = mapping.CosignKeys ?? _cosignKeys } : null;
+                return Reference.IsValidRepository(upstream) ? new Upstream(_sources(mapping.RegistryId), upstream, mapping.RegistryId) { CosignKeys = mapping.CosignKeys ?? _cosignKeys } : null;
             }
         }
 

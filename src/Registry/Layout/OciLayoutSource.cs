@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Registry.Layout;
 
@@ -17,11 +16,13 @@ namespace SysextFunctions.Registry.Layout;
 public sealed partial class OciLayoutSource : IOciSource
 {
     private readonly string _root;
+    private readonly UpstreamTimeouts _timeouts;
     private readonly ILogger _logger;
 
-    public OciLayoutSource(string root, ILogger<OciLayoutSource> logger)
+    public OciLayoutSource(string root, UpstreamTimeouts timeouts, ILogger<OciLayoutSource> logger)
     {
         _root = Path.GetFullPath(root);
+        _timeouts = timeouts;
         _logger = logger;
     }
 
@@ -52,7 +53,7 @@ public sealed partial class OciLayoutSource : IOciSource
             }
         }
 
-        var bytes = await ReadBlobAsync(repository, digest, RegistryClient.MaxManifestBytes, what, cancellationToken).ConfigureAwait(false);
+        var bytes = await ReadBlobAsync(repository, digest, ManifestResponse.MaxBytes, what, cancellationToken).ConfigureAwait(false);
         return ManifestResponse.Parse(digest, bytes, descriptor?.MediaType, what);
     }
 
@@ -70,7 +71,7 @@ public sealed partial class OciLayoutSource : IOciSource
         try
         {
             var stream = new FileStream(BlobPath(repository, digest, what), FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            return Task.FromResult(BlobResponse.FromStream(stream, stream.Length));
+            return Task.FromResult(BlobResponse.FromStream(stream, stream.Length, idleTimeout: _timeouts.Idle));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -92,9 +93,9 @@ public sealed partial class OciLayoutSource : IOciSource
         try
         {
             var path = Path.Combine(_root, repository, "index.json");
-            if (new FileInfo(path).Length > RegistryClient.MaxManifestBytes)
+            if (new FileInfo(path).Length > ManifestResponse.MaxBytes)
             {
-                throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is larger than {RegistryClient.MaxManifestBytes} bytes");
+                throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is larger than {ManifestResponse.MaxBytes} bytes");
             }
 
             bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);

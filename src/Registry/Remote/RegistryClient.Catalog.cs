@@ -47,7 +47,7 @@ public sealed partial class RegistryClient
 
             // Names go on a page and into links: only what the grammar allows, whatever the registry sent.
             names.AddRange((catalog?.Repositories ?? []).Where(name => name is not null && Reference.IsValidRepository(name)));
-            next = NextPage(response, next);
+            next = LinkHeader.Next(response, next);
         }
 
         return names.Count > max ? new RepositoryList(names[..max], Truncated: true) : new RepositoryList(names, Truncated: false);

@@ -45,9 +45,9 @@ public sealed partial class RegistryClient
 
             using (response)
             {
-                var body = await ReadCappedAsync(response, MaxManifestBytes, what, cancellationToken).ConfigureAwait(false);
+                var body = await ReadCappedAsync(response, ManifestResponse.MaxBytes, what, cancellationToken).ConfigureAwait(false);
                 referrers.AddRange(ManifestResponse.ParseManifest(body, MediaTypes.OciIndex, what).Manifests ?? []);
-                next = NextPage(response, next);
+                next = LinkHeader.Next(response, next);
             }
         }
 

@@ -15,9 +15,6 @@ namespace SysextFunctions.Registry.Remote;
 /// </summary>
 public sealed partial class RegistryClient : IOciSource
 {
-    /// <summary>Manifests larger than this are refused; oras and containerd use the same cap.</summary>
-    public const int MaxManifestBytes = 4 * 1024 * 1024;
-
     /// <summary>
     /// Set on blob requests, so that a resilience pipeline can leave them alone: a blob body streams for as long as
     /// it takes and must not be retried or timed out once bytes may have reached a client.
@@ -29,9 +26,9 @@ public sealed partial class RegistryClient : IOciSource
 
     private readonly HttpClient _http;
     private readonly ILogger _logger;
-    private readonly TimeSpan _timeout;
+    private readonly UpstreamTimeouts _timeouts;
 
-    public RegistryClient(HttpClient http, Uri baseAddress, TimeSpan timeout, ILogger<RegistryClient> logger)
+    public RegistryClient(HttpClient http, Uri baseAddress, UpstreamTimeouts timeouts, ILogger<RegistryClient> logger)
     {
         if (!baseAddress.IsAbsoluteUri || baseAddress.Scheme is not ("http" or "https"))
         {
@@ -39,9 +36,8 @@ public sealed partial class RegistryClient : IOciSource
         }
 
         _http = http;
-        // A trailing slash makes relative resolution keep any path prefix the registry sits under.
-        BaseAddress = baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/");
-        _timeout = timeout;
+        BaseAddress = Origin.AsBase(baseAddress);
+        _timeouts = timeouts;
         _logger = logger;
     }
 
@@ -68,7 +64,7 @@ public sealed partial class RegistryClient : IOciSource
             using var request = new HttpRequestMessage(HttpMethod.Get, next);
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             using var response = await SendMetadataAsync(request, $"tags of '{repository}'", cancellationToken).ConfigureAwait(false);
-            var body = await ReadCappedAsync(response, MaxManifestBytes, $"tag list of '{repository}'", cancellationToken).ConfigureAwait(false);
+            var body = await ReadCappedAsync(response, ManifestResponse.MaxBytes, $"tag list of '{repository}'", cancellationToken).ConfigureAwait(false);
             TagList? list;
             try
             {
@@ -81,7 +77,7 @@ public sealed partial class RegistryClient : IOciSource
 
             // Registries answer null, not [], for a repository whose tags were all deleted.
             tags.AddRange(list?.Tags ?? []);
-            next = NextPage(response, next);
+            next = LinkHeader.Next(response, next);
         }
 
         return tags;
@@ -98,7 +94,7 @@ public sealed partial class RegistryClient : IOciSource
 
         var what = $"manifest '{repository}:{reference}'";
         using var response = await SendMetadataAsync(request, what, cancellationToken).ConfigureAwait(false);
-        var bytes = await ReadCappedAsync(response, MaxManifestBytes, what, cancellationToken).ConfigureAwait(false);
+        var bytes = await ReadCappedAsync(response, ManifestResponse.MaxBytes, what, cancellationToken).ConfigureAwait(false);
         var digest = Digest.Sha256(SHA256.HashData(bytes));
 
         // The content is addressed by its hash: a digest reference or a Docker-Content-Digest header that
@@ -165,7 +161,7 @@ public sealed partial class RegistryClient : IOciSource
                 {
                     using (response)
                     {
-                        throw await FailureAsync(response, what, cancellationToken).ConfigureAwait(false);
+                        throw await ErrorResponse.ToExceptionAsync(response, what, cancellationToken).ConfigureAwait(false);
                     }
                 }
 
@@ -174,7 +170,7 @@ public sealed partial class RegistryClient : IOciSource
                     var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
                     // Docker-Content-Digest is optional on blob responses; when present it must name what we asked for.
                     Digest? labelled = Digest.TryParse(HeaderValue(response, "Docker-Content-Digest"), out var announced) ? announced : null;
-                    return BlobResponse.FromStream(stream, response.Content.Headers.ContentLength, response, labelled);
+                    return BlobResponse.FromStream(stream, response.Content.Headers.ContentLength, response, labelled, _timeouts.Idle);
                 }
                 catch
                 {
@@ -193,8 +189,7 @@ public sealed partial class RegistryClient : IOciSource
             location = location.IsAbsoluteUri ? location : new Uri(uri, location);
             // A redirect within a registry that wanted credentials (even an anonymous token) is no storage URL a
             // client could use: follow it here.
-            var withinRegistry = Uri.Compare(location, BaseAddress, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0;
-            if (!followRedirects && !((Authenticated || authorized) && withinRegistry))
+            if (!followRedirects && !((Authenticated || authorized) && Origin.Same(location, BaseAddress)))
             {
                 return BlobResponse.Redirect(location);
             }
@@ -218,7 +213,7 @@ public sealed partial class RegistryClient : IOciSource
 
         using (response)
         {
-            throw await FailureAsync(response, what, cancellationToken).ConfigureAwait(false);
+            throw await ErrorResponse.ToExceptionAsync(response, what, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -226,7 +221,7 @@ public sealed partial class RegistryClient : IOciSource
     {
         // The timeout covers the wait for response headers; a blob body then streams for as long as it takes.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeout);
+        timeout.CancelAfter(_timeouts.Response);
         try
         {
             return await _http.SendAsync(request, completion, timeout.Token).ConfigureAwait(false);
@@ -247,82 +242,17 @@ public sealed partial class RegistryClient : IOciSource
 
     private async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, int cap, string what, CancellationToken cancellationToken)
     {
-        if (response.Content.Headers.ContentLength > cap)
-        {
-            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is larger than {cap} bytes");
-        }
-
         // Metadata is small: a registry that sends the headers and then stalls the body gets the same timeout.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeout);
+        timeout.CancelAfter(_timeouts.Response);
         try
         {
-            await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            var chunk = new byte[16 * 1024];
-            int read;
-            while ((read = await stream.ReadAsync(chunk, timeout.Token).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > cap)
-                {
-                    throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is larger than {cap} bytes");
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-
-            return buffer.ToArray();
+            return await CappedBody.ReadAsync(response.Content, cap, what, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             LogUpstreamFailure(_logger, what, "timeout reading the body", e);
             throw new RegistryException(RegistryFailure.Timeout, $"registry did not send {what} in time", e);
-        }
-        catch (Exception e) when (e is IOException or HttpRequestException)
-        {
-            throw new RegistryException(RegistryFailure.Unavailable, $"registry connection broke while reading {what}", e);
-        }
-    }
-
-    private static async Task<RegistryException> FailureAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
-    {
-        var code = await ErrorCodeAsync(response, cancellationToken).ConfigureAwait(false);
-        var status = (int)response.StatusCode;
-        var (failure, text) = response.StatusCode switch
-        {
-            HttpStatusCode.NotFound => (RegistryFailure.NotFound, $"{what} not found"),
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => (RegistryFailure.Denied, $"registry denied access to {what}"),
-            HttpStatusCode.TooManyRequests => (RegistryFailure.Throttled, $"registry throttled the request for {what}"),
-            HttpStatusCode.GatewayTimeout => (RegistryFailure.Timeout, $"registry timed out on {what}"),
-            _ when status >= 500 => (RegistryFailure.Unavailable, $"registry failed with {status} on {what}"),
-            _ => (RegistryFailure.InvalidResponse, $"registry answered {status} on {what}"),
-        };
-
-        return new RegistryException(failure, code is null ? text : $"{text} ({code})")
-        {
-            Code = code,
-            RetryAfter = response.Headers.RetryAfter?.Delta,
-        };
-    }
-
-    private static async Task<string?> ErrorCodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        if (response.Content.Headers.ContentType?.MediaType != "application/json" || response.Content.Headers.ContentLength > 64 * 1024)
-        {
-            return null;
-        }
-
-        try
-        {
-            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            var errors = JsonSerializer.Deserialize(body, OciJsonContext.Default.ErrorBody)?.Errors;
-            var code = errors is { Count: > 0 } ? errors[0].Code : null;
-            // Only the spec's upper-case code words travel on: a message could echo anything.
-            return code is not null && code.Length <= 64 && code.All(c => c is (>= 'A' and <= 'Z') or '_') ? code : null;
-        }
-        catch (Exception e) when (e is JsonException or IOException or HttpRequestException)
-        {
-            return null;
         }
     }
 
@@ -335,42 +265,7 @@ public sealed partial class RegistryClient : IOciSource
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         using var response = await SendMetadataAsync(request, what, cancellationToken).ConfigureAwait(false);
-        return (await ReadCappedAsync(response, MaxManifestBytes, what, cancellationToken).ConfigureAwait(false), NextPage(response, uri));
-    }
-
-    /// <summary>The next page from an RFC 8288 <c>Link</c> header, resolved against the current page.</summary>
-    internal static Uri? NextPage(HttpResponseMessage response, Uri current)
-    {
-        if (!response.Headers.TryGetValues("Link", out var values))
-        {
-            return null;
-        }
-
-        foreach (var header in values)
-        {
-            foreach (var link in header.Split(','))
-            {
-                var open = link.IndexOf('<', StringComparison.Ordinal);
-                var close = link.IndexOf('>', StringComparison.Ordinal);
-                if (open < 0 || close <= open)
-                {
-                    continue;
-                }
-
-                var parameters = link[(close + 1)..];
-                if (parameters.Contains("rel=\"next\"", StringComparison.OrdinalIgnoreCase) || parameters.Contains("rel=next", StringComparison.OrdinalIgnoreCase))
-                {
-                    var target = link[(open + 1)..close].Trim();
-                    // Same scheme, host and port only: the next request carries the registry's credentials.
-                    return Uri.TryCreate(current, target, out var next)
-                        && Uri.Compare(next, current, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0
-                        ? next
-                        : throw new RegistryException(RegistryFailure.InvalidResponse, "tag list points its next page at another host");
-                }
-            }
-        }
-
-        return null;
+        return (await ReadCappedAsync(response, ManifestResponse.MaxBytes, what, cancellationToken).ConfigureAwait(false), LinkHeader.Next(response, uri));
     }
 
     private static bool IsRedirect(HttpStatusCode status) =>
@@ -382,65 +277,4 @@ public sealed partial class RegistryClient : IOciSource
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Registry request for {What} failed: {Reason}")]
     private static partial void LogUpstreamFailure(ILogger logger, string what, string reason, Exception exception);
-}
-
-/// <summary>A manifest with the digest of the exact bytes the registry sent.</summary>
-public sealed record ManifestResponse(Digest Digest, Manifest Manifest, int Size)
-{
-    internal static ManifestResponse Parse(Digest digest, byte[] bytes, string? contentType, string what) =>
-        new(digest, ParseManifest(bytes, contentType, what), bytes.Length);
-
-    /// <summary>
-    /// Reads <paramref name="bytes"/>, fetched as <paramref name="what"/>: a manifest (or index) we cannot read is
-    /// the source's fault, so it fails as <see cref="RegistryFailure.InvalidResponse"/>, for every source alike.
-    /// </summary>
-    internal static Manifest ParseManifest(ReadOnlySpan<byte> bytes, string? contentType, string what)
-    {
-        try
-        {
-            return Manifest.Parse(bytes, contentType);
-        }
-        catch (FormatException e)
-        {
-            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: {e.Message}", e);
-        }
-    }
-}
-
-/// <summary>Either an open blob stream, or the storage URL the source redirected to.</summary>
-public sealed class BlobResponse : IDisposable
-{
-    private readonly IDisposable? _owner;
-
-    private BlobResponse(Stream? content, long? length, Uri? redirectTo, IDisposable? owner, Digest? digest = null)
-    {
-        Content = content;
-        Length = length;
-        Digest = digest;
-        RedirectTo = redirectTo;
-        _owner = owner;
-    }
-
-    /// <summary>The blob's bytes, when not redirected.</summary>
-    public Stream? Content { get; }
-
-    /// <summary>The length the source announced, if it did.</summary>
-    public long? Length { get; }
-
-    /// <summary>The digest the source labelled the bytes with (Docker-Content-Digest), if it did.</summary>
-    public Digest? Digest { get; }
-
-    public Uri? RedirectTo { get; }
-
-    public static BlobResponse Redirect(Uri location) => new(null, null, location, null);
-
-    /// <param name="owner">Disposed with the response, e.g. the HTTP response the stream belongs to.</param>
-    /// <param name="digest">The digest the source labelled the bytes with, if it did.</param>
-    public static BlobResponse FromStream(Stream content, long? length, IDisposable? owner = null, Digest? digest = null) => new(content, length, null, owner, digest);
-
-    public void Dispose()
-    {
-        Content?.Dispose();
-        _owner?.Dispose();
-    }
 }

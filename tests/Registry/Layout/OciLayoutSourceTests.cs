@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Layout;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 using SysextFunctions.Tests.Infrastructure;
 
 namespace SysextFunctions.Tests.Registry.Layout;
@@ -14,7 +14,7 @@ public sealed class OciLayoutSourceTests : IDisposable
 
     public OciLayoutSourceTests()
     {
-        _source = new OciLayoutSource(_root.Path, NullLogger<OciLayoutSource>.Instance);
+        _source = new OciLayoutSource(_root.Path, UpstreamTimeouts.Default, NullLogger<OciLayoutSource>.Instance);
     }
 
     public void Dispose() => _root.Dispose();

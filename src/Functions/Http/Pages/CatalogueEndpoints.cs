@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using SysextFunctions.Catalogue;
 using SysextFunctions.Hosting;
 using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Http.Pages;

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using Azure.Core;
 using Microsoft.Extensions.Logging;
 
 namespace SysextFunctions.Registry.Remote.Auth;
@@ -15,38 +13,33 @@ namespace SysextFunctions.Registry.Remote.Auth;
 /// </summary>
 public sealed partial class RegistryAuthHandler : DelegatingHandler
 {
-    /// <summary>The Entra ID scope Azure Container Registry accepts for its token exchange.</summary>
-    public const string AcrEntraScope = "https://containerregistry.azure.net/.default";
-
     /// <summary>The lifetime the token spec assumes when a response has no expires_in.</summary>
     public static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromSeconds(60);
-
-    /// <summary>ACR refresh tokens live about 3 hours; used when the token does not say.</summary>
-    public static readonly TimeSpan DefaultRefreshTokenLifetime = TimeSpan.FromHours(3);
 
     /// <summary>Set on a request this handler sent with an Authorization header, for the caller to see.</summary>
     public static readonly HttpRequestOptionsKey<bool> AuthorizedOption = new("SysextFunctions.Registry.Authorized");
 
-    private const int MaxTokenResponseBytes = 1024 * 1024;
-
     private readonly Uri _registry;
     private readonly RegistryCredentials _credentials;
     private readonly TokenCache _cache;
-    private readonly TimeProvider _time;
+    private readonly TokenEndpoint _tokens;
+    private readonly AcrTokenClient? _acr;
     private readonly ILogger _logger;
 
     public RegistryAuthHandler(Uri registry, RegistryCredentials credentials, TokenCache cache, TimeProvider time, ILogger<RegistryAuthHandler> logger)
     {
-        _registry = registry.AbsoluteUri.EndsWith('/') ? registry : new Uri(registry.AbsoluteUri + "/");
+        _registry = Origin.AsBase(registry);
         _credentials = credentials;
         _cache = cache;
-        _time = time;
+        // Token requests go past this handler, straight to the transport: they carry their own credentials.
+        _tokens = new TokenEndpoint(base.SendAsync);
+        _acr = credentials.TokenCredential is { } entra ? new AcrTokenClient(_registry, entra, _tokens, cache, time, logger) : null;
         _logger = logger;
     }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request.RequestUri is not { } uri || !SameOrigin(uri, _registry))
+        if (request.RequestUri is not { } uri || !Origin.Same(uri, _registry))
         {
             // Credentials are the registry's: never to its storage or anyone else.
             request.Headers.Authorization = null;
@@ -118,12 +111,20 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
         var token = await _cache.GetOrFetchAsync(
             BearerKey(pathScope ?? scope),
             stale,
-            ct => _credentials.TokenCredential is { } entra
-                ? AcrTokenAsync(entra, challenge.Service ?? _registry.Host, scope, ct)
-                : BearerTokenAsync(realm, challenge.Service, scope, ct),
+            ct => FetchTokenAsync(realm, challenge.Service, scope, ct),
             cancellationToken).ConfigureAwait(false);
         _cache.Scheme = AuthChallenge.Bearer;
         return new AuthenticationHeaderValue(AuthChallenge.Bearer, token);
+    }
+
+    /// <summary>A token for <paramref name="scope"/>: ACR's exchange with an Entra ID credential, else the distribution token flow.</summary>
+    private async Task<(string, TimeSpan)> FetchTokenAsync(Uri realm, string? service, string? scope, CancellationToken cancellationToken)
+    {
+        var (token, lifetime) = _acr is not null
+            ? await _acr.AccessTokenAsync(service ?? _registry.Host, scope, cancellationToken).ConfigureAwait(false)
+            : await BearerTokenAsync(realm, service, scope, cancellationToken).ConfigureAwait(false);
+        LogTokenFetched(_logger, _registry.Authority, scope ?? "", lifetime);
+        return (token, lifetime);
     }
 
     /// <summary>GET realm?service=…&amp;scope=…, anonymously or with Basic credentials.</summary>
@@ -154,135 +155,14 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
             request.Headers.Authorization = new AuthenticationHeaderValue(AuthChallenge.Basic, _credentials.BasicParameter());
         }
 
-        var response = await TokenRequestAsync(request, $"token for {scope ?? "the registry"}", cancellationToken).ConfigureAwait(false);
+        var response = await _tokens.RequestAsync(request, $"token for {scope ?? "the registry"}", cancellationToken).ConfigureAwait(false);
         var token = response.Token ?? response.AccessToken;
         if (string.IsNullOrEmpty(token))
         {
             throw new RegistryException(RegistryFailure.InvalidResponse, "token service answered without a token");
         }
 
-        var lifetime = response.ExpiresIn is { } seconds and > 0 ? TimeSpan.FromSeconds(seconds) : DefaultTokenLifetime;
-        LogTokenFetched(_logger, _registry.Authority, scope ?? "", lifetime);
-        return (token, lifetime);
-    }
-
-    /// <summary>
-    /// Entra ID access token → ACR refresh token (POST /oauth2/exchange) → ACR access token for the scope
-    /// (POST /oauth2/token). Both ACR tokens are cached; Entra ID tokens are cached by the credential itself.
-    /// </summary>
-    private async Task<(string, TimeSpan)> AcrTokenAsync(TokenCredential entra, string service, string? scope, CancellationToken cancellationToken)
-    {
-        var refreshKey = "acr-refresh " + service;
-        string? rejectedRefresh = null;
-        for (var attempt = 0; ; attempt++)
-        {
-            var refreshToken = await _cache.GetOrFetchAsync(refreshKey, rejectedRefresh, ct => AcrRefreshTokenAsync(entra, service, ct), cancellationToken).ConfigureAwait(false);
-            var form = new Dictionary<string, string>
-            {
-                ["grant_type"] = "refresh_token",
-                ["service"] = service,
-                ["refresh_token"] = refreshToken,
-            };
-            if (scope is not null)
-            {
-                form["scope"] = scope;
-            }
-
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_registry, "/oauth2/token")) { Content = new FormUrlEncodedContent(form) };
-            try
-            {
-                var response = await TokenRequestAsync(request, $"ACR token for {scope ?? "the registry"}", cancellationToken).ConfigureAwait(false);
-                var token = response.AccessToken ?? response.Token;
-                if (string.IsNullOrEmpty(token))
-                {
-                    throw new RegistryException(RegistryFailure.InvalidResponse, "ACR token endpoint answered without an access_token");
-                }
-
-                var lifetime = Lifetime(token, response.ExpiresIn, DefaultTokenLifetime);
-                LogTokenFetched(_logger, _registry.Authority, scope ?? "", lifetime);
-                return (token, lifetime);
-            }
-            catch (RegistryException e) when (e.Failure == RegistryFailure.Denied && attempt == 0)
-            {
-                // The refresh token may have been revoked before its time: exchange once more.
-                rejectedRefresh = refreshToken;
-                _cache.Remove(refreshKey, refreshToken);
-            }
-        }
-    }
-
-    private async Task<(string, TimeSpan)> AcrRefreshTokenAsync(TokenCredential entra, string service, CancellationToken cancellationToken)
-    {
-        AccessToken entraToken;
-        try
-        {
-            entraToken = await entra.GetTokenAsync(new TokenRequestContext([AcrEntraScope]), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // Azure.Identity's messages explain the failure without secrets; the client only hears "denied".
-            LogEntraFailure(_logger, _registry.Authority, e);
-            throw new RegistryException(RegistryFailure.Denied, "no Entra ID token for the registry (see the service log)", e);
-        }
-
-        var form = new Dictionary<string, string>
-        {
-            ["grant_type"] = "access_token",
-            ["service"] = service,
-            ["access_token"] = entraToken.Token,
-        };
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_registry, "/oauth2/exchange")) { Content = new FormUrlEncodedContent(form) };
-        var response = await TokenRequestAsync(request, "ACR refresh token", cancellationToken).ConfigureAwait(false);
-        if (string.IsNullOrEmpty(response.RefreshToken))
-        {
-            throw new RegistryException(RegistryFailure.InvalidResponse, "ACR exchange answered without a refresh_token");
-        }
-
-        return (response.RefreshToken, Lifetime(response.RefreshToken, response.ExpiresIn, DefaultRefreshTokenLifetime));
-    }
-
-    private TimeSpan Lifetime(string token, long? expiresIn, TimeSpan fallback)
-    {
-        if (expiresIn is > 0)
-        {
-            return TimeSpan.FromSeconds(expiresIn.Value);
-        }
-
-        var left = Jwt.Expiry(token) - _time.GetUtcNow();
-        return left > TimeSpan.Zero ? left.Value : fallback;
-    }
-
-    /// <summary>Sends a token request past this handler and reads its JSON answer, capped; statuses become failures.</summary>
-    private async Task<TokenResponse> TokenRequestAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
-    {
-        using var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            var status = (int)response.StatusCode;
-            throw new RegistryException(
-                response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? RegistryFailure.Denied
-                    : response.StatusCode == HttpStatusCode.TooManyRequests ? RegistryFailure.Throttled
-                    : status >= 500 ? RegistryFailure.Unavailable : RegistryFailure.Denied,
-                $"token service answered {status} for {what}");
-        }
-
-        if (response.Content.Headers.ContentLength > MaxTokenResponseBytes)
-        {
-            throw new RegistryException(RegistryFailure.InvalidResponse, $"token response for {what} is too large");
-        }
-
-        try
-        {
-            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            return body.Length > MaxTokenResponseBytes
-                ? throw new RegistryException(RegistryFailure.InvalidResponse, $"token response for {what} is too large")
-                : JsonSerializer.Deserialize(body, AuthJsonContext.Default.TokenResponse)
-                    ?? throw new RegistryException(RegistryFailure.InvalidResponse, $"token response for {what} is empty");
-        }
-        catch (JsonException e)
-        {
-            throw new RegistryException(RegistryFailure.InvalidResponse, $"token response for {what} is not valid JSON", e);
-        }
+        return (token, response.ExpiresIn is { } seconds and > 0 ? TimeSpan.FromSeconds(seconds) : DefaultTokenLifetime);
     }
 
     /// <summary><c>repository:NAME:pull</c> for a distribution API path under the registry (<c>metadata_read</c> for ACR's <c>_tags</c>), else null.</summary>
@@ -304,15 +184,9 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
 
     private static string BearerKey(string? scope) => "bearer " + scope;
 
-    private static bool SameOrigin(Uri a, Uri b) =>
-        Uri.Compare(a, b, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0;
-
     [GeneratedRegex("^(?:v2/(?<name>.+)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)|acr/v1/(?<acr>.+)/_tags)$", RegexOptions.CultureInvariant)]
     private static partial Regex ApiPath();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Fetched a token from {Registry} for {Scope}, valid {Lifetime}")]
     private static partial void LogTokenFetched(ILogger logger, string registry, string scope, TimeSpan lifetime);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Entra ID gave no token for {Registry}")]
-    private static partial void LogEntraFailure(ILogger logger, string registry, Exception exception);
 }

@@ -34,31 +34,3 @@ internal sealed record JwtClaims
 [JsonSerializable(typeof(JwtClaims))]
 [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowReadingFromString)]
 internal sealed partial class AuthJsonContext : JsonSerializerContext;
-
-internal static class Jwt
-{
-    /// <summary>
-    /// The <c>exp</c> of a JWT, unverified: only to know when to fetch a new one (ACR's tokens carry no
-    /// expires_in). Null when the token is no JWT we can read.
-    /// </summary>
-    public static DateTimeOffset? Expiry(string token)
-    {
-        var parts = token.Split('.');
-        if (parts.Length != 3)
-        {
-            return null;
-        }
-
-        try
-        {
-            var payload = parts[1].Replace('-', '+').Replace('_', '/');
-            payload = payload.PadRight(payload.Length + ((4 - (payload.Length % 4)) % 4), '=');
-            var claims = JsonSerializer.Deserialize(Convert.FromBase64String(payload), AuthJsonContext.Default.JwtClaims);
-            return claims?.Exp is { } exp ? DateTimeOffset.FromUnixTimeSeconds(exp) : null;
-        }
-        catch (Exception e) when (e is FormatException or JsonException or ArgumentOutOfRangeException)
-        {
-            return null;
-        }
-    }
-}

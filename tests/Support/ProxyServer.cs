@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SysextFunctions.Hosting;
+
+namespace SysextFunctions.Tests.Infrastructure;
+
+/// <summary>The standalone host on real Kestrel, bound to a free loopback port.</summary>
+internal sealed class ProxyServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ProxyServer(WebApplication app, Uri url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    public Uri Url { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<ProxyServer> StartAsync(Uri registry, IDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        // Warnings and up unless a test asks for more in its settings: the command line beats appsettings.json (whose
+        // Default is Information), and the test's own settings come after, so they win.
+        var args = new List<string> { "--urls=http://127.0.0.1:0", $"--Registry:Url={registry}", $"--Logging:LogLevel:Default={LogLevel.Warning}" };
+        args.AddRange((settings ?? new Dictionary<string, string?>()).Select(s => $"--{s.Key}={s.Value}"));
+        var app = StandaloneHost.Build([.. args], configure);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new ProxyServer(app, new Uri(address));
+    }
+
+    public HttpClient CreateClient() => new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = Url };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
