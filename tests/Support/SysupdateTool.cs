@@ -91,7 +91,24 @@ internal sealed class SysupdateClient
 
         start.Environment["SYSTEMD_COLORS"] = "0";
         start.Environment["SYSTEMD_LOG_LEVEL"] = "info";
-        return await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(2));
+        if (_suite is not null)
+        {
+            return await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(2));
+        }
+
+        // systemd-pull 254 (with bookworm's libcurl 7.88) now and then never notices that the second of two small
+        // concurrent downloads (SHA256SUMS and its .gpg) finished: it logs "Downloading 287B for …SHA256SUMS.gpg"
+        // and waits forever, in about one full run in three, and never with 257 or 262 on the same server. A real
+        // machine's timer runs it again; so does this, once, and a second hang still fails the test.
+        try
+        {
+            return await ChildProcess.RunAsync(start, TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException first)
+        {
+            Console.Error.WriteLine($"systemd-sysupdate 254 stalled, running it once more: {first.Message}");
+            return await ChildProcess.RunAsync(start, TimeSpan.FromSeconds(60));
+        }
     }
 
     /// <summary>
