@@ -17,6 +17,8 @@
 # Environment:
 #   SYSEXT_CACHE   the machine-wide cache (default /var/cache/sysext-functions)
 set -euo pipefail
+# shellcheck source=scripts/debian-mirror.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-mirror.sh"
 
 die() { printf 'debian-package.sh: %s\n' "$*" >&2; exit 1; }
 
@@ -26,31 +28,11 @@ suite="$1"; shift
 
 cache="${SYSEXT_CACHE:-/var/cache/sysext-functions}/debian/${suite}"
 state="${cache}/.apt"
-sources="/etc/apt/sources.list.d/debian.sources"
-
-# "URI<TAB>SIGNED_BY" of the deb822 entry that lists bookworm.
-mirror_entry() {
-  [[ -r "${sources}" ]] || die "${sources} not found: cannot derive the Debian mirror"
-  awk 'BEGIN { RS = ""; FS = "\n" }
-    {
-      uris = ""; suites = ""; sb = ""; types = ""
-      for (i = 1; i <= NF; i++) {
-        line = $i
-        if (line ~ /^Types:/)     { sub(/^Types:[ \t]*/, "", line); types = line }
-        if (line ~ /^URIs:/)      { sub(/^URIs:[ \t]*/, "", line); uris = line }
-        if (line ~ /^Suites:/)    { sub(/^Suites:[ \t]*/, "", line); suites = line }
-        if (line ~ /^Signed-By:/) { sub(/^Signed-By:[ \t]*/, "", line); sb = line }
-      }
-      if (types !~ /(^|[ \t])deb([ \t]|$)/) next
-      n = split(suites, a, /[ \t]+/)
-      for (j = 1; j <= n; j++) if (a[j] == "bookworm") { split(uris, u, /[ \t]+/); print u[1] "\t" sb; exit }
-    }' "${sources}"
-}
 
 configure() {
   local entry uri signed_by
-  entry="$(mirror_entry)"
-  [[ -n "${entry}" ]] || die "no bookworm entry with URIs: in ${sources}"
+  entry="$(debian_mirror_entry)" || die "cannot derive the Debian mirror from ${DEBIAN_SOURCES}"
+  [[ -n "${entry}" ]] || die "no bookworm entry with URIs: in ${DEBIAN_SOURCES}"
   uri="${entry%%$'\t'*}"
   signed_by="${entry#*$'\t'}"
   mkdir -p "${state}"/{lists/partial,cache/archives/partial,sources.list.d,preferences.d}

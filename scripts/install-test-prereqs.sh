@@ -32,6 +32,8 @@
 #   SYSEXT_NEWEST_SUITE       Debian suite of the newest client and of oras (default testing; sid works too)
 #   FORCE_CHROOT_REBUILD=1    rebuild the chroots now (see scripts/systemd-chroot.sh)
 set -euo pipefail
+# shellcheck source=scripts/debian-mirror.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-mirror.sh"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
@@ -45,7 +47,6 @@ BASE_SUITE="bookworm"
 SYSTEMD_PKGS=(systemd systemd-container libsystemd-shared)
 MIN_SYSTEMD_MAJOR=254
 APT_PKGS=(docker-registry apache2-utils nginx-light gpg xz-utils zstd curl util-linux squashfs-tools chromium fonts-dejavu-core)
-DEBIAN_SOURCES="/etc/apt/sources.list.d/debian.sources"
 
 export DEBIAN_FRONTEND=noninteractive
 # Wait for a concurrent apt/dpkg run instead of failing at once.
@@ -142,32 +143,6 @@ fi
 # 2. systemd 254 from bookworm-backports, unpacked into tools/systemd
 # ---------------------------------------------------------------------------
 
-# Prints "URI<TAB>SIGNED_BY" of the deb822 entry whose Suites contain bookworm.
-debian_mirror_entry() {
-  [[ -r "${DEBIAN_SOURCES}" ]] || die "${DEBIAN_SOURCES} not found: cannot derive the Debian mirror"
-  awk -v want="${BASE_SUITE}" '
-    BEGIN { RS = ""; FS = "\n" }
-    {
-      uris = ""; suites = ""; sb = ""; types = ""; enabled = "yes"
-      for (i = 1; i <= NF; i++) {
-        line = $i
-        if (line ~ /^[ \t]*#/) continue
-        if (line ~ /^Types:/)     { sub(/^Types:[ \t]*/, "", line); types = line }
-        if (line ~ /^URIs:/)      { sub(/^URIs:[ \t]*/, "", line); uris = line }
-        if (line ~ /^Suites:/)    { sub(/^Suites:[ \t]*/, "", line); suites = line }
-        if (line ~ /^Signed-By:/) { sub(/^Signed-By:[ \t]*/, "", line); sb = line }
-        if (line ~ /^Enabled:/)   { sub(/^Enabled:[ \t]*/, "", line); enabled = line }
-      }
-      if (enabled == "no" || types !~ /(^|[ \t])deb([ \t]|$)/) next
-      n = split(suites, a, /[ \t]+/)
-      for (j = 1; j <= n; j++) if (a[j] == want) {
-        split(uris, u, /[ \t]+/)
-        print u[1] "\t" sb
-        exit
-      }
-    }' "${DEBIAN_SOURCES}"
-}
-
 systemd_tools_ok() {
   [[ -f "${STAMP}" ]] || return 1
   local bin
@@ -179,7 +154,7 @@ systemd_tools_ok() {
 
 fetch_systemd_backports() {
   local entry uri signed_by
-  entry="$(debian_mirror_entry)"
+  entry="$(debian_mirror_entry)" || die "cannot derive the Debian mirror from ${DEBIAN_SOURCES}"
   [[ -n "${entry}" ]] || die "no '${BASE_SUITE}' entry with URIs: in ${DEBIAN_SOURCES}"
   uri="${entry%%$'\t'*}"
   signed_by="${entry#*$'\t'}"
