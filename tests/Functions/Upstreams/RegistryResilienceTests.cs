@@ -106,8 +106,9 @@ public class RegistryResilienceTests(RegistryServer registry)
     [Fact]
     public async Task Blob_SlowerThanEveryTimeout_DeliveredWhole()
     {
-        // 1 MiB at 64 KiB per 100 ms takes ~1.6 s: longer than the attempt timeout and the header timeout.
-        var content = Payloads.Random(1024 * 1024, 11);
+        // 3 MiB at 64 KiB per 100 ms takes ~4.8 s: longer than the attempt timeout and the header timeout. The
+        // timeout is 2 s rather than 1 so that a pause of the test machine is not taken for a stalled registry.
+        var content = Payloads.Random(3 * 1024 * 1024, 11);
         await _pusher.PushOrasArtifactAsync("resilience/slow", "v1", "slow.raw", content);
         await using var relay = await FaultProxy.StartAsync(registry.Url);
         relay.Applies = target => target.Contains("/blobs/", StringComparison.Ordinal);
@@ -115,7 +116,7 @@ public class RegistryResilienceTests(RegistryServer registry)
         await using var proxy = await ProxyServer.StartAsync(relay.Url, new Dictionary<string, string?>
         {
             ["Proxy:BlobDelivery"] = "stream",
-            ["Registry:Timeout"] = "00:00:01",
+            ["Registry:Timeout"] = "00:00:02",
             ["Registry:Resilience:AttemptTimeout"] = "00:00:00.300",
         });
         using var client = proxy.CreateClient();
@@ -123,7 +124,7 @@ public class RegistryResilienceTests(RegistryServer registry)
 
         var body = await client.GetByteArrayAsync("/resilience/slow/slow-v1.raw");
 
-        Assert.True(clock.Elapsed > TimeSpan.FromSeconds(1.2), $"took {clock.Elapsed}: the fault did not slow the blob");
+        Assert.True(clock.Elapsed > TimeSpan.FromSeconds(2.5), $"took {clock.Elapsed}: the fault did not slow the blob");
         Assert.Equal(content, body);
         Assert.Single(relay.Requests, r => r.Contains("/blobs/", StringComparison.Ordinal));
     }
