@@ -13,6 +13,53 @@ namespace SysextFunctions.Bench;
 
 internal sealed partial class Side
 {
+    /// <summary>
+    /// Brings every proxy to its steady state before anything is timed: "cold" in this bench means a listing no
+    /// cache holds, not code the JIT has yet to compile. Each proxy lists as many tags as a measured listing,
+    /// as often as it takes for tiered compilation to settle (a fresh process otherwise spends more CPU on the
+    /// JIT than on the listing), then the background compiler is given a moment to finish.
+    /// </summary>
+    private static async Task WarmUpAsync(HttpClient http, Registry registry, LatencyRelay relay, Proxy[] caching, Proxy[] relisting)
+    {
+        foreach (var repository in new[] { "bench/warmup", "bench/warmup2" })
+        {
+            foreach (var proxy in caching)
+            {
+                await GetAsync(http, new Uri(proxy.Url, $"/{repository}/SHA256SUMS"));
+            }
+        }
+
+        for (var i = 0; i < 10; i++)
+        {
+            foreach (var proxy in relisting)
+            {
+                await GetAsync(http, new Uri(proxy.Url, "/bench/warmup/SHA256SUMS"));
+            }
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            await Baseline.ChecksumsAsync(http, registry.Url, "bench/warmup");
+        }
+
+        await Baseline.ChecksumsAsync(http, relay.Url, "bench/warmup");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>
+    /// The other physical limit: the registry's own CPU. It shares this machine's cores with everything else,
+    /// so a listing cannot take less than its CPU seconds spread over all of them, however few round trips it
+    /// needs. Prints it, and the best ratio this machine then allows; returns it for the table.
+    /// </summary>
+    private string RegistryFloor(int listings, int roundTrips, double baselineMs)
+    {
+        var perListing = _registryCpu / listings;
+        var floorMs = perListing * 1000 / Environment.ProcessorCount;
+        var best = baselineMs / Math.Max(floorMs, roundTrips * Rtt.TotalMilliseconds);
+        Console.WriteLine($"     the registry's own CPU: {perListing * 1000:F0} ms per listing ({perListing * 1000 / (Tags + 1):F1} ms per request); on {Environment.ProcessorCount} cores no listing here takes less than {floorMs:F0} ms: at best {best:F1}× the baseline");
+        return $"; registry CPU {floorMs:F0} ms";
+    }
+
     /// <summary>(R) What each listing costs the registry, counted by a forwarder in front of it; not timed.</summary>
     private async Task RequestsAsync(Registry registry)
     {
