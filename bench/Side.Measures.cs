@@ -14,7 +14,7 @@ namespace SysextFunctions.Bench;
 internal sealed partial class Side
 {
     /// <summary>(R) What each listing costs the registry, counted by a forwarder in front of it; not timed.</summary>
-    private async Task RequestsAsync(Registry registry)
+    private async Task RequestsAsync(RegistryServer registry)
     {
         Step($"(R) registry requests per listing of {Tags} tags: cold, re-listed unchanged, re-listed after one new tag (Cache:ChecksumsTtl=0)");
         await using var counter = await AcrFacade.StartAsync(registry.Url);
@@ -29,7 +29,7 @@ internal sealed partial class Side
             {
                 if (step == "new tag")
                 {
-                    await registry.PushNewTagAsync(repository, "v9.0.0");
+                    await new OciPusher(registry.Url, http).PushSmallArtifactAsync(repository, "v9.0.0");
                     await counter.PrimeAsync(repository);
                 }
 
@@ -52,7 +52,7 @@ internal sealed partial class Side
         }
     }
 
-    private async Task BlobAsync(Uri registry, Proxy proxy, string digest)
+    private async Task BlobAsync(Uri registry, ProxyProcess proxy, string digest)
     {
         await using var nginx = await Nginx.StartProxyAsync(registry);
         Step($"(3) a {BlobBytes >> 20} MiB blob: through the proxy (stream, digest checked) vs nginx proxy_pass of the same blob from the registry, 3 rounds each");
@@ -114,7 +114,7 @@ internal sealed partial class Side
         return BlobBytes / (1024.0 * 1024) / watch.Elapsed.TotalSeconds;
     }
 
-    private async Task LoadAsync(Proxy proxy, byte[] checksums)
+    private async Task LoadAsync(ProxyProcess proxy, byte[] checksums)
     {
         await using var nginx = await Nginx.StartAsync("bench/cold1/SHA256SUMS", checksums);
         var tool = Load.Tool;
