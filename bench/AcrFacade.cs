@@ -133,7 +133,7 @@ internal sealed partial class AcrFacade : IAsyncDisposable
         await Parallel.ForEachAsync(unknown, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (tag, ct) =>
         {
             using var head = new HttpRequestMessage(HttpMethod.Head, new Uri(_registry, $"/v2/{repository}/manifests/{tag}"));
-            head.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(Registry.ManifestType));
+            head.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(Registry.Oci.MediaTypes.OciManifest));
             using var answer = await _http.SendAsync(head, ct);
             answer.EnsureSuccessStatusCode();
             digests[tag] = answer.Headers.GetValues("Docker-Content-Digest").First();

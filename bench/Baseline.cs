@@ -24,7 +24,7 @@ internal static class Baseline
         foreach (var tag in tags.RootElement.GetProperty("tags").EnumerateArray())
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(registry, $"/v2/{repository}/manifests/{tag.GetString()}"));
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(Registry.ManifestType));
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(Registry.Oci.MediaTypes.OciManifest));
             using var response = await http.SendAsync(request);
             response.EnsureSuccessStatusCode();
             using var manifest = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());

@@ -38,7 +38,7 @@ namespace SysextFunctions.Bench
 
         private readonly List<Row> _rows = [];
         private readonly int _loadSeconds = int.Parse(args.SkipWhile(a => a != "--load-seconds").Skip(1).FirstOrDefault() ?? "8", CultureInfo.InvariantCulture);
-        private Registry? _registry;
+        private RegistryServer? _registry;
 
         /// <summary>The registry's CPU seconds in the last <see cref="CpuAsync"/> phase.</summary>
         private double _registryCpu;
@@ -48,20 +48,23 @@ namespace SysextFunctions.Bench
             Console.WriteLine(Machine.Describe());
             Console.WriteLine();
 
-            await using var registry = await Registry.StartAsync();
+            await using var registry = new RegistryServer { BlobDescriptorCache = true };
+            await registry.InitializeAsync();
+            using var pushing = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+            var pusher = new OciPusher(registry.Url, pushing);
             _registry = registry;
-            Step($"registry on {registry.Url}; pushing {ColdRounds + 2} repositories of {Tags} tags and a {BlobBytes >> 20} MiB blob");
+            Step($"registry on {registry.Url}; pushing {ColdRounds + 4} repositories of {Tags} tags and a {BlobBytes >> 20} MiB blob");
             for (var round = 1; round <= ColdRounds; round++)
             {
-                await registry.PushManyAsync($"bench/cold{round}", Tags);
+                await pusher.PushManyAsync($"bench/cold{round}", Tags);
             }
 
-            await registry.PushManyAsync("bench/count1", Tags);
-            await registry.PushManyAsync("bench/count2", Tags);
+            await pusher.PushManyAsync("bench/count1", Tags);
+            await pusher.PushManyAsync("bench/count2", Tags);
             // As many tags as a measured listing, so that warming up runs the same code as often (see WarmUpAsync).
-            await registry.PushManyAsync("bench/warmup", Tags);
-            await registry.PushManyAsync("bench/warmup2", Tags);
-            var blobDigest = await PushBigAsync(registry);
+            await pusher.PushManyAsync("bench/warmup", Tags);
+            await pusher.PushManyAsync("bench/warmup2", Tags);
+            var blobDigest = await PushBigAsync(pusher);
 
             // --only checksums|blob|load runs one part, for working on it.
             var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
@@ -95,7 +98,7 @@ namespace SysextFunctions.Bench
         private static void Step(string text) => Console.WriteLine($"-- {text}");
 
         /// <summary>Runs <paramref name="phase"/> and prints the CPU seconds each process spent in it: on a shared machine that is what bounds a ratio.</summary>
-        private async Task<T> CpuAsync<T>(string label, Proxy proxy, Func<Task<T>> phase)
+        private async Task<T> CpuAsync<T>(string label, ProxyProcess proxy, Func<Task<T>> phase)
         {
             var self = System.Diagnostics.Process.GetCurrentProcess();
             var (r0, p0, b0) = (_registry!.Process.CpuSeconds(), proxy.Process.CpuSeconds(), self.TotalProcessorTime.TotalSeconds);
@@ -107,14 +110,13 @@ namespace SysextFunctions.Bench
             return result;
         }
 
-        private static async Task<string> PushBigAsync(Registry registry)
+        private static async Task<string> PushBigAsync(OciPusher pusher)
         {
             var digest = "sha256:" + Convert.ToHexStringLower(await SHA256OfAsync(new PatternStream(BlobBytes)));
-            await registry.PushBlobAsync("bench/big", Registry.EmptyDigest, new ByteArrayContent("{}"u8.ToArray()));
             using var content = new StreamContent(new PatternStream(BlobBytes), 1 << 20);
             content.Headers.ContentLength = BlobBytes;
-            await registry.PushBlobAsync("bench/big", digest, content);
-            await registry.PushArtifactAsync("bench/big", "v1", digest, BlobBytes, "big-v1.raw");
+            await pusher.PushBlobAsync("bench/big", digest, content);
+            await pusher.PushOrasManifestAsync("bench/big", "v1", "big-v1.raw", digest, BlobBytes);
             return digest;
         }
 
@@ -142,7 +144,7 @@ namespace SysextFunctions.Bench
         }
 
         /// <summary>GETs the proxy's SHA256SUMS of <paramref name="repository"/>, checks it against the baseline's bytes, returns milliseconds.</summary>
-        private static async Task<double> TimedAsync(HttpClient http, Proxy proxy, string repository, byte[] expected)
+        private static async Task<double> TimedAsync(HttpClient http, ProxyProcess proxy, string repository, byte[] expected)
         {
             var watch = Stopwatch.StartNew();
             var body = await GetAsync(http, new Uri(proxy.Url, $"/{repository}/SHA256SUMS"));
@@ -153,7 +155,7 @@ namespace SysextFunctions.Bench
         private static string Limit(int roundTrips, bool setUp) =>
             $"{(roundTrips + (setUp ? 1 : 0)) * Rtt.TotalMilliseconds:F0} ms ({roundTrips} RTT{(setUp ? " + 1 set-up" : "")})";
 
-        private async Task<byte[]> ChecksumsAsync(Registry registry, Proxy loopbackProxy)
+        private async Task<byte[]> ChecksumsAsync(RegistryServer registry, ProxyProcess loopbackProxy)
         {
             using var http = OneConnection();
             var rttMs = Rtt.TotalMilliseconds;

@@ -4,55 +4,11 @@ using System.Text.RegularExpressions;
 
 namespace SysextFunctions.Bench;
 
-/// <summary>The standalone proxy as its own process (so that its memory can be read from /proc), on a free loopback port.</summary>
-internal sealed class Proxy : IAsyncDisposable
+/// <summary>The proxy as the bench runs it: its own process (<see cref="ProxyProcess"/>), blobs streamed, the given SHA256SUMS cache TTL.</summary>
+internal static class Proxy
 {
-    private Proxy(Child process, Uri url)
-    {
-        Process = process;
-        Url = url;
-    }
-
-    public Child Process { get; }
-
-    public Uri Url { get; }
-
-    public static async Task<Proxy> StartAsync(Uri registry, string ttl, params string[] settings)
-    {
-        var dll = Path.Combine(RepoRoot(), "src", "Functions", "bin", Configuration, "net10.0", "SysextFunctions.dll");
-        if (!File.Exists(dll))
-        {
-            throw new InvalidOperationException($"{dll} is missing: run scripts/bench.sh (it builds the proxy)");
-        }
-
-        var port = FreePort.Next();
-        var url = new Uri($"http://127.0.0.1:{port}");
-        var process = Child.Start("dotnet", [dll, $"--urls={url}", $"--Registry:Url={registry}", "--Proxy:BlobDelivery=stream",
-            $"--Cache:ChecksumsTtl={ttl}", "--Logging:LogLevel:Default=Warning", .. settings]);
-        await process.WaitReadyAsync(url);
-        return new Proxy(process, url);
-    }
-
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SysextFunctions.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("SysextFunctions.sln not found above the bench's binaries");
-    }
-
-    public ValueTask DisposeAsync() => Process.DisposeAsync();
+    public static Task<ProxyProcess> StartAsync(Uri registry, string ttl, params string[] settings) =>
+        ProxyProcess.StartAsync(registry, ["--Proxy:BlobDelivery=stream", $"--Cache:ChecksumsTtl={ttl}", .. settings]);
 }
 
 /// <summary>Debian's nginx-light with a private prefix and config, serving one file from a temporary root.</summary>
@@ -61,9 +17,9 @@ internal sealed class Nginx : IAsyncDisposable
     public const string Binary = "/usr/sbin/nginx";
 
     private readonly TempDirectory _prefix;
-    private readonly Child _process;
+    private readonly BackgroundProcess _process;
 
-    private Nginx(TempDirectory prefix, Child process, Uri url)
+    private Nginx(TempDirectory prefix, BackgroundProcess process, Uri url)
     {
         _prefix = prefix;
         _process = process;
@@ -110,6 +66,8 @@ internal sealed class Nginx : IAsyncDisposable
             throw new InvalidOperationException($"{Binary} is missing: run scripts/bench.sh (it installs nginx-light)");
         }
 
+        // nginx workers drop root: they must be able to reach what is served and their temp paths.
+        File.SetUnixFileMode(prefix.Path, (UnixFileMode)0b111_101_101);
         var port = FreePort.Next();
         var config = Path.Combine(prefix.Path, "nginx.conf");
         // A plain static-file server tuned as one would for this: workers per core, no logging, sendfile, long keep-alive.
@@ -134,9 +92,9 @@ internal sealed class Nginx : IAsyncDisposable
                 }
             }
             """);
-        var process = Child.Start(Binary, ["-p", prefix.Path, "-c", config, "-e", Path.Combine(prefix.Path, "error.log"), "-g", "daemon off;"]);
+        var process = ChildProcess.Start(new ProcessStartInfo(Binary, ["-p", prefix.Path, "-c", config, "-e", Path.Combine(prefix.Path, "error.log"), "-g", "daemon off;"]));
         var url = new Uri($"http://127.0.0.1:{port}");
-        await process.WaitReadyAsync(url);
+        await process.WaitReadyAsync(url, TimeSpan.FromSeconds(30));
         return new Nginx(prefix, process, url);
     }
 
@@ -161,14 +119,8 @@ internal static partial class Load
             return await HttpClientLoopAsync(uri, clients, seconds, expectedLength);
         }
 
-        var start = new ProcessStartInfo(Wrk, ["-t", Math.Min(Environment.ProcessorCount, 4).ToString(CultureInfo.InvariantCulture), "-c", clients.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", uri.AbsoluteUri])
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        var start = new ProcessStartInfo(Wrk, ["-t", Math.Min(Environment.ProcessorCount, 4).ToString(CultureInfo.InvariantCulture), "-c", clients.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", uri.AbsoluteUri]);
+        var output = (await ChildProcess.RunAsync(start, TimeSpan.FromSeconds(seconds + 60))).Stdout;
         if (output.Contains("Non-2xx", StringComparison.Ordinal) || output.Contains("Socket errors", StringComparison.Ordinal))
         {
             throw new InvalidOperationException($"wrk saw errors against {uri}:\n{output}");

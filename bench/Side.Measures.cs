@@ -19,7 +19,7 @@ internal sealed partial class Side
     /// as often as it takes for tiered compilation to settle (a fresh process otherwise spends more CPU on the
     /// JIT than on the listing), then the background compiler is given a moment to finish.
     /// </summary>
-    private static async Task WarmUpAsync(HttpClient http, Registry registry, LatencyRelay relay, Proxy[] caching, Proxy[] relisting)
+    private static async Task WarmUpAsync(HttpClient http, RegistryServer registry, LatencyRelay relay, ProxyProcess[] caching, ProxyProcess[] relisting)
     {
         foreach (var repository in new[] { "bench/warmup", "bench/warmup2" })
         {
@@ -61,7 +61,7 @@ internal sealed partial class Side
     }
 
     /// <summary>(R) What each listing costs the registry, counted by a forwarder in front of it; not timed.</summary>
-    private async Task RequestsAsync(Registry registry)
+    private async Task RequestsAsync(RegistryServer registry)
     {
         Step($"(R) registry requests per listing of {Tags} tags: cold, re-listed unchanged, re-listed after one new tag (Cache:ChecksumsTtl=0)");
         await using var counter = await AcrFacade.StartAsync(registry.Url);
@@ -76,7 +76,7 @@ internal sealed partial class Side
             {
                 if (step == "new tag")
                 {
-                    await registry.PushNewTagAsync(repository, "v9.0.0");
+                    await new OciPusher(registry.Url, http).PushSmallArtifactAsync(repository, "v9.0.0");
                     await counter.PrimeAsync(repository);
                 }
 
@@ -99,7 +99,7 @@ internal sealed partial class Side
         }
     }
 
-    private async Task BlobAsync(Uri registry, Proxy proxy, string digest)
+    private async Task BlobAsync(Uri registry, ProxyProcess proxy, string digest)
     {
         await using var nginx = await Nginx.StartProxyAsync(registry);
         Step($"(3) a {BlobBytes >> 20} MiB blob: through the proxy (stream, digest checked) vs nginx proxy_pass of the same blob from the registry, 3 rounds each");
@@ -161,7 +161,7 @@ internal sealed partial class Side
         return BlobBytes / (1024.0 * 1024) / watch.Elapsed.TotalSeconds;
     }
 
-    private async Task LoadAsync(Proxy proxy, byte[] checksums)
+    private async Task LoadAsync(ProxyProcess proxy, byte[] checksums)
     {
         await using var nginx = await Nginx.StartAsync("bench/cold1/SHA256SUMS", checksums);
         var tool = Load.Tool;

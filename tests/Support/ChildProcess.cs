@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 
 namespace SysextFunctions.Tests.Infrastructure;
@@ -77,7 +78,10 @@ internal sealed record ProcessRun(int ExitCode, byte[] StdoutBytes, string Stder
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
 }
 
-/// <summary>A server process a test or the benchmark started; disposing it kills its whole tree.</summary>
+/// <summary>
+/// A server process a test or the benchmark started; disposing it kills its whole tree. The benchmark reads its CPU
+/// time and memory (Linux only).
+/// </summary>
 internal sealed class BackgroundProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -134,6 +138,35 @@ internal sealed class BackgroundProcess : IAsyncDisposable
                 await Task.Delay(50);
             }
         }
+    }
+
+    /// <summary>User plus system CPU time it has used so far, in seconds (its children's excluded), from /proc.</summary>
+    public double CpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        // proc(5): the fields after the command name, which may hold spaces, start at state (field 3); utime and
+        // stime (fields 14 and 15) count clock ticks of USER_HZ, 100 on Linux.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    /// <summary>Its resident set size now, in bytes, from /proc.</summary>
+    public long RssBytes() => StatusKiB("VmRSS:") * 1024;
+
+    /// <summary>The peak of its resident set size so far, in bytes, from /proc.</summary>
+    public long PeakRssBytes() => StatusKiB("VmHWM:") * 1024;
+
+    private long StatusKiB(string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+        {
+            if (line.StartsWith(field, StringComparison.Ordinal))
+            {
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException($"{field} missing from /proc/{Pid}/status");
     }
 
     public async ValueTask DisposeAsync()

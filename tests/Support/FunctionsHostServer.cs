@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.FunctionsHost;
 
@@ -28,15 +27,7 @@ internal sealed class FunctionsHostServer : IAsyncDisposable
     public Uri Url => Emulator.Url;
 
     /// <summary>The Functions project's build output of the same configuration and framework as these tests.</summary>
-    public static string AppDirectory
-    {
-        get
-        {
-            var configuration = typeof(FunctionsHostServer).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-            var framework = new DirectoryInfo(AppContext.BaseDirectory).Name;
-            return Path.Combine(RepoPaths.Root, "src", "Functions", "bin", configuration, framework);
-        }
-    }
+    public static string AppDirectory => RepoPaths.FunctionsOutput;
 
     /// <param name="settings">As for <see cref="ProxyServer.StartAsync"/>: <c>Section:Key</c> names, null to unset.</param>
     public static async Task<FunctionsHostServer> StartAsync(Uri registry, IDictionary<string, string?>? settings = null)

@@ -18,11 +18,15 @@ namespace SysextFunctions.Tests.Infrastructure;
 /// cannot make: Docker v2 manifests and manifest lists (what docker pushes), OCI images with an image config and
 /// several layers (buildah, podman), hand-made or broken manifests for the fault tests; and for the proxy's
 /// HTTP-level tests, which push many small artifacts in-process through test registries that demand tokens or
-/// basic auth with a per-test HttpClient, where one oras process per push would only add time.
+/// basic auth with a per-test HttpClient, where one oras process per push would only add time; and for the
+/// benchmark's repositories of hundreds of tags (<see cref="PushManyAsync"/>).
 /// <see cref="PushOrasArtifactAsync"/> writes the manifest shape oras writes.
 /// </remarks>
 internal sealed class OciPusher(Uri registry, HttpClient? http = null)
 {
+    /// <summary>The config of every oras artifact: the empty JSON object.</summary>
+    private static readonly byte[] EmptyConfig = "{}"u8.ToArray();
+
     private readonly HttpClient _http = http ?? new HttpClient();
 
     public static string Sha256(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
@@ -65,14 +69,43 @@ internal sealed class OciPusher(Uri registry, HttpClient? http = null)
     /// <summary>The manifest of <see cref="PushOrasArtifactAsync"/> over a layer already pushed (and its empty config).</summary>
     public async Task<PushedImage> PushOrasManifestAsync(string repository, string? tag, string title, string layerDigest, long layerSize, string layerMediaType = MediaTypes.OciLayerTar)
     {
-        var empty = "{}"u8.ToArray();
-        var configDigest = await PushBlobAsync(repository, empty);
+        await PushBlobAsync(repository, EmptyConfig);
+        return await PushOrasManifestOnlyAsync(repository, tag, title, layerDigest, layerSize, layerMediaType);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> artifacts as <see cref="PushSmallArtifactAsync"/> pushes them, tagged v1.0.0 to v1.0.99,
+    /// v1.1.0 and so on, eight at a time and the empty config once: a repository of many tags, quickly.
+    /// </summary>
+    public async Task PushManyAsync(string repository, int count)
+    {
+        await PushBlobAsync(repository, EmptyConfig);
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+            await PushSmallArtifactAsync(repository, $"v1.{i / 100}.{i % 100}", configPushed: true));
+    }
+
+    /// <summary>What oras pushes for a one-line file <c>&lt;name&gt;-&lt;tag&gt;.raw</c> whose bytes no other tag has.</summary>
+    public Task<PushedImage> PushSmallArtifactAsync(string repository, string tag) => PushSmallArtifactAsync(repository, tag, configPushed: false);
+
+    private async Task<PushedImage> PushSmallArtifactAsync(string repository, string tag, bool configPushed)
+    {
+        var layer = Encoding.ASCII.GetBytes($"{repository} layer {tag}\n");
+        var layerDigest = await PushBlobAsync(repository, layer);
+        var title = $"{repository[(repository.LastIndexOf('/') + 1)..]}-{tag}.raw";
+        return configPushed
+            ? await PushOrasManifestOnlyAsync(repository, tag, title, layerDigest, layer.Length, MediaTypes.OciLayerTar)
+            : await PushOrasManifestAsync(repository, tag, title, layerDigest, layer.Length);
+    }
+
+    /// <summary>The manifest alone, its empty config already pushed.</summary>
+    private async Task<PushedImage> PushOrasManifestOnlyAsync(string repository, string? tag, string title, string layerDigest, long layerSize, string layerMediaType)
+    {
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
             ["mediaType"] = MediaTypes.OciManifest,
             ["artifactType"] = "application/vnd.unknown.artifact.v1",
-            ["config"] = Descriptor(MediaTypes.OciEmpty, configDigest, empty.Length),
+            ["config"] = Descriptor(MediaTypes.OciEmpty, Sha256(EmptyConfig), EmptyConfig.Length),
             ["layers"] = new JsonArray(Descriptor(layerMediaType, layerDigest, layerSize, title)),
             ["annotations"] = new JsonObject { ["org.opencontainers.image.created"] = "2026-11-25T00:00:00Z" },
         };

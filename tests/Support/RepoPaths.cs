@@ -1,11 +1,21 @@
+using System.Reflection;
+
 namespace SysextFunctions.Tests.Infrastructure;
 
-/// <summary>Locations in the repository checkout the tests run from.</summary>
+/// <summary>Locations in the repository checkout the tests and the benchmark run from.</summary>
 internal static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
     public static string Tools => Path.Combine(Root, "tools");
+
+    /// <summary>
+    /// src/Functions' build output of the configuration and framework this code was built for: the tests' and the
+    /// benchmark's project references build it.
+    /// </summary>
+    public static string FunctionsOutput { get; } = Path.Combine(Root, "src", "Functions", "bin",
+        typeof(RepoPaths).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration,
+        new DirectoryInfo(AppContext.BaseDirectory).Name);
 
     private static string FindRoot()
     {

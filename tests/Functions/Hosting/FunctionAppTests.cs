@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text.Json;
 using SysextFunctions.Tests.Infrastructure;
 
@@ -11,17 +10,6 @@ namespace SysextFunctions.Tests.Functions.Hosting;
 /// </summary>
 public class FunctionAppTests
 {
-    /// <summary>The Functions project's build output of the same configuration and framework as these tests.</summary>
-    private static string FunctionsOutput
-    {
-        get
-        {
-            var configuration = typeof(FunctionAppTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-            var framework = new DirectoryInfo(AppContext.BaseDirectory).Name;
-            return Path.Combine(RepoPaths.Root, "src", "Functions", "bin", configuration, framework);
-        }
-    }
-
     private static JsonElement ReadJson(string path)
     {
         Assert.True(File.Exists(path), $"{path} does not exist");
@@ -32,7 +20,7 @@ public class FunctionAppTests
     [Fact]
     public void FunctionsMetadata_Build_OneAnonymousCatchAllHttpTriggerForEveryMethod()
     {
-        var metadata = ReadJson(Path.Combine(FunctionsOutput, "functions.metadata"));
+        var metadata = ReadJson(Path.Combine(RepoPaths.FunctionsOutput, "functions.metadata"));
 
         var function = Assert.Single(metadata.EnumerateArray());
         Assert.Equal("SysextFunction", function.GetProperty("name").GetString());
@@ -51,7 +39,7 @@ public class FunctionAppTests
     {
         var root = ReadJson(Path.Combine(RepoPaths.Root, "host.json"));
         // The build links the top-level host.json into the output, which is where `func start` and Azure read it.
-        Assert.Equal(root.GetRawText(), ReadJson(Path.Combine(FunctionsOutput, "host.json")).GetRawText());
+        Assert.Equal(root.GetRawText(), ReadJson(Path.Combine(RepoPaths.FunctionsOutput, "host.json")).GetRawText());
 
         Assert.Equal("2.0", root.GetProperty("version").GetString());
         Assert.Equal("", root.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());

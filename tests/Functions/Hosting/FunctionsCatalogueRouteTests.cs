@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -21,9 +20,7 @@ public class FunctionsCatalogueRouteTests
 {
     private static string FunctionsRoute()
     {
-        var configuration = typeof(FunctionsCatalogueRouteTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        var framework = new DirectoryInfo(AppContext.BaseDirectory).Name;
-        var metadata = Path.Combine(RepoPaths.Root, "src", "Functions", "bin", configuration, framework, "functions.metadata");
+        var metadata = Path.Combine(RepoPaths.FunctionsOutput, "functions.metadata");
         using var json = JsonDocument.Parse(File.ReadAllText(metadata));
         return json.RootElement[0].GetProperty("bindings").EnumerateArray()
             .Single(b => b.GetProperty("direction").GetString() == "In").GetProperty("route").GetString()!;
