@@ -53,7 +53,7 @@ namespace SysextFunctions.Bench
             using var pushing = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
             var pusher = new OciPusher(registry.Url, pushing);
             _registry = registry;
-            Step($"registry on {registry.Url}; pushing {ColdRounds + 4} repositories of {Tags} tags and a {BlobBytes >> 20} MiB blob");
+            Step($"registry on {registry.Url}; pushing {ColdRounds + 3} repositories of {Tags} tags and a {BlobBytes >> 20} MiB blob");
             for (var round = 1; round <= ColdRounds; round++)
             {
                 await pusher.PushManyAsync($"bench/cold{round}", Tags);
@@ -63,13 +63,12 @@ namespace SysextFunctions.Bench
             await pusher.PushManyAsync("bench/count2", Tags);
             // As many tags as a measured listing, so that warming up runs the same code as often (see WarmUpAsync).
             await pusher.PushManyAsync("bench/warmup", Tags);
-            await pusher.PushManyAsync("bench/warmup2", Tags);
             var blobDigest = await PushBigAsync(pusher);
 
             // --only checksums|blob|load runs one part, for working on it.
             var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
             byte[]? checksums = null;
-            await using var proxy = await Proxy.StartAsync(registry.Url, ttl: "00:10:00");
+            await using var proxy = await Proxy.StartCachingAsync(registry.Url);
             if (only is null or "checksums" or "load")
             {
                 checksums = await ChecksumsAsync(registry, proxy);
@@ -162,12 +161,12 @@ namespace SysextFunctions.Bench
             await using var relay = LatencyRelay.Start(registry.Url, Rtt);
             await using var acr = await AcrFacade.StartAsync(registry.Url);
             await using var acrRelay = LatencyRelay.Start(acr.Url, Rtt);
-            foreach (var repository in new[] { "bench/warmup", "bench/warmup2" }.Concat(Enumerable.Range(1, ColdRounds).Select(r => $"bench/cold{r}")))
+            foreach (var repository in new[] { "bench/warmup" }.Concat(Enumerable.Range(1, ColdRounds).Select(r => $"bench/cold{r}")))
             {
                 await acr.PrimeAsync(repository);
             }
 
-            await using var cold = await Proxy.StartAsync(relay.Url, ttl: "00:10:00");
+            await using var cold = await Proxy.StartCachingAsync(relay.Url);
             await using var relisting = await Proxy.StartAsync(relay.Url, ttl: "00:00:00");
             await using var acrCold = await Proxy.StartAsync(acrRelay.Url, ttl: "00:00:00", "--Registry:TagListing=acr");
 

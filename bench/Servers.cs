@@ -7,8 +7,28 @@ namespace SysextFunctions.Bench;
 /// <summary>The proxy as the bench runs it: its own process (<see cref="ProxyProcess"/>), blobs streamed, the given SHA256SUMS cache TTL.</summary>
 internal static class Proxy
 {
+    /// <summary>How many extra upstreams <see cref="StartCachingAsync"/> gives a proxy to warm up on.</summary>
+    public const int WarmUpstreams = 12;
+
     public static Task<ProxyProcess> StartAsync(Uri registry, string ttl, params string[] settings) =>
         ProxyProcess.StartAsync(registry, ["--Proxy:BlobDelivery=stream", $"--Cache:ChecksumsTtl={ttl}", .. settings]);
+
+    /// <summary>
+    /// A proxy that keeps listings and manifests, with <c>bench/*</c> served as usual and the same registry again
+    /// under <c>warm1/*</c> … <c>warm12/*</c>: each is its own upstream with its own caches, so listing
+    /// <c>/warm&lt;k&gt;/warmup/</c> is a cold listing every time, and the proxy can be brought to its steady state
+    /// before a cold listing is timed.
+    /// </summary>
+    public static Task<ProxyProcess> StartCachingAsync(Uri registry)
+    {
+        List<string> settings = ["--Mappings:0:Path=bench/*", "--Mappings:0:Repository=bench/*"];
+        for (var k = 1; k <= WarmUpstreams; k++)
+        {
+            settings.AddRange([$"--Registries:warm{k}:Url={registry}", $"--Mappings:{k}:Path=warm{k}/*", $"--Mappings:{k}:Repository=bench/*", $"--Mappings:{k}:Registry=warm{k}"]);
+        }
+
+        return StartAsync(registry, "00:10:00", [.. settings]);
+    }
 }
 
 /// <summary>Debian's nginx-light with a private prefix and config, serving one file from a temporary root.</summary>

@@ -15,22 +15,20 @@ internal sealed partial class Side
 {
     /// <summary>
     /// Brings every proxy to its steady state before anything is timed: "cold" in this bench means a listing no
-    /// cache holds, not code the JIT has yet to compile. Each proxy lists as many tags as a measured listing,
-    /// as often as it takes for tiered compilation to settle (a fresh process otherwise spends more CPU on the
-    /// JIT than on the listing), then the background compiler is given a moment to finish.
+    /// cache holds, not code the JIT has yet to compile. A fresh process spends more CPU in tiered compilation
+    /// than in its first listings, for a minute of work or so on 2 cores; a long-running server has long left
+    /// that behind. So each caching proxy lists 300 tags cold through each of its warm-up upstreams, each
+    /// re-listing proxy lists them as often, and the background compiler is then given a moment to finish.
     /// </summary>
     private static async Task WarmUpAsync(HttpClient http, RegistryServer registry, LatencyRelay relay, ProxyProcess[] caching, ProxyProcess[] relisting)
     {
-        foreach (var repository in new[] { "bench/warmup", "bench/warmup2" })
+        for (var k = 1; k <= Proxy.WarmUpstreams; k++)
         {
             foreach (var proxy in caching)
             {
-                await GetAsync(http, new Uri(proxy.Url, $"/{repository}/SHA256SUMS"));
+                await GetAsync(http, new Uri(proxy.Url, $"/warm{k}/warmup/SHA256SUMS"));
             }
-        }
 
-        for (var i = 0; i < 10; i++)
-        {
             foreach (var proxy in relisting)
             {
                 await GetAsync(http, new Uri(proxy.Url, "/bench/warmup/SHA256SUMS"));
