@@ -107,6 +107,10 @@ public static class UpstreamServices
     /// </summary>
     private static IHttpClientBuilder AddHttpClient(IServiceCollection services, string id) =>
         services.AddHttpClient(UpstreamOptions.ClientName(id), client => client.Timeout = Timeout.InfiniteTimeSpan)
+            // The factory's per-request logging handlers log nothing at the levels we ship (appsettings.json puts
+            // System.Net.Http.HttpClient at Warning) but open a logging scope on every request: a listing makes
+            // hundreds. Failures are logged by RegistryClient and the resilience pipeline instead.
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
                 // Redirects are followed by RegistryClient itself: it passes them on or drops credentials.
