@@ -32,18 +32,13 @@
 #   SYSEXT_NEWEST_SUITE       Debian suite of the newest client and of oras (default testing; sid works too)
 #   FORCE_CHROOT_REBUILD=1    rebuild the chroots now (see scripts/systemd-chroot.sh)
 set -euo pipefail
-# shellcheck source=scripts/debian-mirror.sh
-source "$(dirname "${BASH_SOURCE[0]}")/debian-mirror.sh"
-
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
 TOOLS_DIR="${REPO_ROOT}/tools"
 SYSTEMD_DIR="${TOOLS_DIR}/systemd"
-APT_STATE_DIR="${TOOLS_DIR}/.apt-backports"
 STAMP="${SYSTEMD_DIR}/.installed-version"
 
 BACKPORTS_SUITE="${SYSTEMD_BACKPORTS_SUITE:-bookworm-backports}"
-BASE_SUITE="bookworm"
 SYSTEMD_PKGS=(systemd systemd-container libsystemd-shared)
 MIN_SYSTEMD_MAJOR=254
 APT_PKGS=(docker-registry apache2-utils nginx-light gpg xz-utils zstd curl util-linux squashfs-tools chromium fonts-dejavu-core)
@@ -153,65 +148,22 @@ systemd_tools_ok() {
 }
 
 fetch_systemd_backports() {
-  local entry uri signed_by
-  entry="$(debian_mirror_entry)" || die "cannot derive the Debian mirror from ${DEBIAN_SOURCES}"
-  [[ -n "${entry}" ]] || die "no '${BASE_SUITE}' entry with URIs: in ${DEBIAN_SOURCES}"
-  uri="${entry%%$'\t'*}"
-  signed_by="${entry#*$'\t'}"
-
-  log "Fetching ${SYSTEMD_PKGS[*]} from ${BACKPORTS_SUITE} (private apt configuration)"
-  mkdir -p "${APT_STATE_DIR}"/{lists/partial,cache/archives/partial,sources.list.d,preferences.d}
-  {
-    echo "Types: deb"
-    echo "URIs: ${uri}"
-    echo "Suites: ${BACKPORTS_SUITE}"
-    echo "Components: main"
-    [[ -n "${signed_by}" ]] && echo "Signed-By: ${signed_by}"
-  } > "${APT_STATE_DIR}/sources.list.d/backports.sources"
-  cat > "${APT_STATE_DIR}/apt.conf" <<EOF
-// Private apt configuration used only to download systemd from ${BACKPORTS_SUITE}.
-// It never touches the system's sources, lists or package cache.
-Dir::State::Lists "${APT_STATE_DIR}/lists";
-Dir::Cache "${APT_STATE_DIR}/cache";
-Dir::Cache::pkgcache "";
-Dir::Cache::srcpkgcache "";
-Dir::Etc::SourceList "/dev/null";
-Dir::Etc::SourceParts "${APT_STATE_DIR}/sources.list.d";
-Dir::Etc::Preferences "/dev/null";
-Dir::Etc::PreferencesParts "${APT_STATE_DIR}/preferences.d";
-Acquire::Languages "none";
-Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled "false";
-#clear APT::Update::Post-Invoke-Success;
-#clear APT::Update::Post-Invoke;
-EOF
-  local -x APT_CONFIG="${APT_STATE_DIR}/apt.conf"
-  apt-get update -qq || die "apt-get update of ${BACKPORTS_SUITE} failed"
-
-  local tmp
+  # Each package is unpacked once into the machine-wide cache (scripts/debian-package.sh: a private apt
+  # configuration for the suite, never the system's); tools/systemd is their union.
+  log "Fetching ${SYSTEMD_PKGS[*]} from ${BACKPORTS_SUITE}"
+  local dirs
+  dirs="$(bash "${SCRIPT_DIR}/debian-package.sh" "${BACKPORTS_SUITE}" "${SYSTEMD_PKGS[@]}")" \
+    || die "could not unpack ${SYSTEMD_PKGS[*]} from ${BACKPORTS_SUITE}"
+  local tmp dir
   tmp="$(mktemp -d "${TOOLS_DIR}/.systemd-unpack.XXXXXX")"
-  # shellcheck disable=SC2064
-  trap "rm -rf '${tmp}'" EXIT
-  mkdir -p "${tmp}/debs" "${tmp}/root"
-  # apt's download sandbox user (_apt) must be able to reach and write the target directory.
-  chmod 755 "${tmp}"
-  if id _apt >/dev/null 2>&1; then chown _apt "${tmp}/debs"; fi
-  local specs=() p
-  for p in "${SYSTEMD_PKGS[@]}"; do specs+=("${p}/${BACKPORTS_SUITE}"); done
-  (cd "${tmp}/debs" && apt-get download -qq "${specs[@]}") \
-    || die "apt-get download ${specs[*]} failed"
-
-  local deb
-  for deb in "${tmp}/debs"/*.deb; do
-    dpkg -x "${deb}" "${tmp}/root"
-  done
-  dpkg-deb -f "${tmp}"/debs/systemd_*.deb Version > "${tmp}/root/.installed-version"
-
+  while IFS= read -r dir; do
+    cp -a "${dir}/." "${tmp}/"
+  done <<<"${dirs}"
+  # The version of the systemd package itself (the first one asked for).
+  cat "$(head -n1 <<<"${dirs}")/.complete" > "${tmp}/.installed-version"
+  rm -f "${tmp}/.complete"
   rm -rf "${SYSTEMD_DIR}"
-  mv "${tmp}/root" "${SYSTEMD_DIR}"
-  rm -rf "${tmp}"
-  trap - EXIT
+  mv "${tmp}" "${SYSTEMD_DIR}"
 }
 
 mkdir -p "${TOOLS_DIR}"
