@@ -53,7 +53,7 @@ namespace SysextFunctions.Bench
             using var pushing = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
             var pusher = new OciPusher(registry.Url, pushing);
             _registry = registry;
-            Step($"registry on {registry.Url}; pushing {ColdRounds + 3} repositories of {Tags} tags and a {BlobBytes >> 20} MiB blob");
+            Step($"registry on {registry.Url}; pushing {ColdRounds + 4} repositories of {Tags} tags and a {BlobBytes >> 20} MiB blob");
             for (var round = 1; round <= ColdRounds; round++)
             {
                 await pusher.PushManyAsync($"bench/cold{round}", Tags);
@@ -61,6 +61,7 @@ namespace SysextFunctions.Bench
 
             await pusher.PushManyAsync("bench/count1", Tags);
             await pusher.PushManyAsync("bench/count2", Tags);
+            await pusher.PushManyAsync("bench/count3", Tags);
             // As many tags as a measured listing, so that warming up runs the same code as often (see WarmUpAsync).
             await pusher.PushManyAsync("bench/warmup", Tags);
             var blobDigest = await PushBigAsync(pusher);
@@ -168,9 +169,10 @@ namespace SysextFunctions.Bench
 
             await using var cold = await Proxy.StartCachingAsync(relay.Url);
             await using var relisting = await Proxy.StartAsync(relay.Url, ttl: "00:00:00");
+            await using var rechecking = await Proxy.StartAsync(relay.Url, ttl: "00:00:00", "--Cache:TagRecheck=01:00:00");
             await using var acrCold = await Proxy.StartAsync(acrRelay.Url, ttl: "00:00:00", "--Registry:TagListing=acr");
 
-            await WarmUpAsync(http, registry, relay, [loopbackProxy, cold], [relisting, acrCold]);
+            await WarmUpAsync(http, registry, relay, [loopbackProxy, cold], [relisting, acrCold, rechecking]);
 
             Step($"(1) SHA256SUMS of {Tags} tags across a {rttMs} ms round trip (TCP relay): the baseline (sequential manifest GETs) vs the proxy, {ColdRounds} repositories each");
             var baseline = new List<double>();
@@ -217,6 +219,16 @@ namespace SysextFunctions.Bench
             });
             var relistFloor = RegistryFloor(relist.Count, rounds, baselineMs);
             AddTimed("1b", $"re-list, nothing changed, {rttMs} ms RTT", Median(relist), baselineMs, Limit(rounds, setUp: false) + relistFloor, 40);
+
+            Step("    re-listing with Cache:TagRecheck=01:00:00 (immutable tags): the tag list only, digests known for an hour");
+            await TimedAsync(http, rechecking, "bench/cold1", expected[0]);
+            var recheckTimes = new List<double>();
+            for (var i = 0; i < 5; i++)
+            {
+                recheckTimes.Add(await TimedAsync(http, rechecking, "bench/cold1", expected[0]));
+            }
+
+            AddTimed("1f", $"re-list, Cache:TagRecheck=1h, {rttMs} ms RTT", Median(recheckTimes), baselineMs, Limit(1, setUp: false), null);
 
             Step("    the same from an Azure Container Registry (its _tags listing names digests: one request per 100 tags, one per new manifest)");
             var acrColdMs = await TimedAsync(http, acrCold, "bench/cold2", expected[1]);

@@ -21,12 +21,20 @@ public sealed class CacheOptions
     /// that listing (see AdaptiveParallelism). Round trips, not bandwidth, bound a listing across a network.
     /// </summary>
     public int ResolveParallelism { get; set; } = 64;
+
+    /// <summary>
+    /// How long a tag's digest, once the registry named it, is taken as current without asking again. Zero (the
+    /// default) asks about every tag on every listing, so a re-pushed tag shows up within <see cref="ChecksumsTtl"/>.
+    /// For registries whose tags are never re-pushed (immutable tags), a longer time makes a listing one request
+    /// for the tag list plus one per new tag, instead of one per tag; a re-pushed tag then shows up this late.
+    /// </summary>
+    public TimeSpan TagRecheck { get; set; } = TimeSpan.Zero;
 }
 
 public sealed class CacheOptionsValidation : IValidateOptions<CacheOptions>
 {
     public ValidateOptionsResult Validate(string? name, CacheOptions options) =>
-        options.ChecksumsTtl >= TimeSpan.Zero && options.ManifestCacheBytes > 0 && options.ResolveParallelism > 0
+        options.ChecksumsTtl >= TimeSpan.Zero && options.TagRecheck >= TimeSpan.Zero && options.ManifestCacheBytes > 0 && options.ResolveParallelism > 0
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail("Cache:ChecksumsTtl must not be negative; Cache:ManifestCacheBytes and Cache:ResolveParallelism must be positive");
+            : ValidateOptionsResult.Fail("Cache:ChecksumsTtl and Cache:TagRecheck must not be negative; Cache:ManifestCacheBytes and Cache:ResolveParallelism must be positive");
 }

@@ -8,7 +8,8 @@ namespace SysextFunctions.Sysupdate;
 /// <summary>
 /// Any <see cref="IOciSource"/> with manifests cached by digest. A tag seen before is settled with a HEAD (the
 /// registry's <c>Docker-Content-Digest</c>), and its manifest comes from the cache while the digest is unchanged;
-/// a tag never seen is fetched with one GET, which says its digest too. Tag lists and blobs pass through: the
+/// a tag never seen is fetched with one GET, which says its digest too. Within <see cref="CacheOptions.TagRecheck"/>
+/// of the registry naming a tag's digest, the tag costs no request. Tag lists and blobs pass through: the
 /// listing is cached as a whole, with its time to live, by <see cref="SysextCatalogue"/>.
 /// </summary>
 /// <param name="scope">
@@ -33,13 +34,20 @@ public sealed class CachingOciSource(IOciSource inner, ManifestCache cache, stri
             return cache.Manifest(_scope, repository, digest) ?? Remember(repository, null, await inner.GetManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false));
         }
 
+        // Asked about recently enough (Cache:TagRecheck): no request at all.
+        if (cache.Current(_scope, repository, reference) is { } current)
+        {
+            return current;
+        }
+
         // A HEAD is only cheaper when it saves the GET, which it can only do for a tag whose manifest we may hold.
         if (cache.LastSeen(_scope, repository, reference) is not null
             && await inner.ResolveAsync(repository, reference, cancellationToken).ConfigureAwait(false) is { } resolved)
         {
-            // By digest, not by tag: the tag may move between the HEAD and the GET.
-            return cache.Manifest(_scope, repository, resolved)
-                ?? Remember(repository, reference, await inner.GetManifestAsync(repository, resolved.ToString(), cancellationToken).ConfigureAwait(false));
+            // By digest, not by tag: the tag may move between the HEAD and the GET. Either way the tag is
+            // remembered with the digest the registry just named.
+            return Remember(repository, reference, cache.Manifest(_scope, repository, resolved)
+                ?? await inner.GetManifestAsync(repository, resolved.ToString(), cancellationToken).ConfigureAwait(false));
         }
 
         return Remember(repository, reference, await inner.GetManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false));
