@@ -8,14 +8,14 @@ namespace SysextFunctions.Bench;
 internal static class Proxy
 {
     /// <summary>How many extra upstreams <see cref="StartCachingAsync"/> gives a proxy to warm up on.</summary>
-    public const int WarmUpstreams = 12;
+    public const int WarmUpstreams = 24;
 
     public static Task<ProxyProcess> StartAsync(Uri registry, string ttl, params string[] settings) =>
         ProxyProcess.StartAsync(registry, ["--Proxy:BlobDelivery=stream", $"--Cache:ChecksumsTtl={ttl}", .. settings]);
 
     /// <summary>
     /// A proxy that keeps listings and manifests, with <c>bench/*</c> served as usual and the same registry again
-    /// under <c>warm1/*</c> … <c>warm12/*</c>: each is its own upstream with its own caches, so listing
+    /// under <c>warm1/*</c> … <c>warm24/*</c>: each is its own upstream with its own caches, so listing
     /// <c>/warm&lt;k&gt;/warmup/</c> is a cold listing every time, and the proxy can be brought to its steady state
     /// before a cold listing is timed.
     /// </summary>
