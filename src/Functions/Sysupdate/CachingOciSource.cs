@@ -34,20 +34,24 @@ public sealed class CachingOciSource(IOciSource inner, ManifestCache cache, stri
             return cache.Manifest(_scope, repository, digest) ?? Remember(repository, null, await inner.GetManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false));
         }
 
-        // Asked about recently enough (Cache:TagRecheck): no request at all.
-        if (cache.Current(_scope, repository, reference) is { } current)
+        var seen = cache.Sighting(_scope, repository, reference);
+        // Named by the registry recently enough (Cache:TagRecheck) and still held: no request at all.
+        if (seen is { Due: false } && cache.Manifest(_scope, repository, seen.Digest) is { } current)
         {
             return current;
         }
 
         // A HEAD is only cheaper when it saves the GET, which it can only do for a tag whose manifest we may hold.
-        if (cache.LastSeen(_scope, repository, reference) is not null
-            && await inner.ResolveAsync(repository, reference, cancellationToken).ConfigureAwait(false) is { } resolved)
+        if (seen is not null && await inner.ResolveAsync(repository, reference, cancellationToken).ConfigureAwait(false) is { } resolved)
         {
-            // By digest, not by tag: the tag may move between the HEAD and the GET. Either way the tag is
-            // remembered with the digest the registry just named.
-            return Remember(repository, reference, cache.Manifest(_scope, repository, resolved)
-                ?? await inner.GetManifestAsync(repository, resolved.ToString(), cancellationToken).ConfigureAwait(false));
+            if (cache.Manifest(_scope, repository, resolved) is { } known)
+            {
+                cache.Saw(_scope, repository, reference, resolved);
+                return known;
+            }
+
+            // By digest, not by tag: the tag may move between the HEAD and the GET.
+            return Remember(repository, reference, await inner.GetManifestAsync(repository, resolved.ToString(), cancellationToken).ConfigureAwait(false));
         }
 
         return Remember(repository, reference, await inner.GetManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false));

@@ -33,21 +33,18 @@ public sealed class ManifestCache : IDisposable
     public ManifestResponse? Manifest(string scope, string repository, Digest digest) =>
         _cache.TryGetValue(ManifestKey(scope, repository, digest), out ManifestResponse? manifest) ? manifest : null;
 
-    /// <summary>The digest <paramref name="tag"/> had when last fetched, or null when it was never seen.</summary>
-    public Digest? LastSeen(string scope, string repository, string tag) =>
-        _cache.TryGetValue(TagKey(scope, repository, tag), out SeenTag? seen) ? seen!.Digest : null;
-
     /// <summary>
-    /// The manifest <paramref name="tag"/> had when the registry last named its digest, if that was less than
-    /// <see cref="CacheOptions.TagRecheck"/> ago and the manifest is still here; otherwise null, and the registry
-    /// must be asked.
+    /// The digest the registry last named for <paramref name="tag"/>, and whether it is due to be asked about again
+    /// (<see cref="CacheOptions.TagRecheck"/> has passed since; always, when that is zero); null when never seen.
     /// </summary>
-    public ManifestResponse? Current(string scope, string repository, string tag) =>
-        _tagRecheck > TimeSpan.Zero
-        && _cache.TryGetValue(TagKey(scope, repository, tag), out SeenTag? seen)
-        && _time.GetUtcNow() - seen!.At < _tagRecheck
-            ? Manifest(scope, repository, seen.Digest)
+    public TagSighting? Sighting(string scope, string repository, string tag) =>
+        _cache.TryGetValue(TagKey(scope, repository, tag), out SeenTag? seen)
+            ? new TagSighting(seen!.Digest, _time.GetUtcNow() - seen.At >= _tagRecheck)
             : null;
+
+    /// <summary>Remembers that the registry named <paramref name="digest"/> for <paramref name="tag"/> just now.</summary>
+    public void Saw(string scope, string repository, string tag, Digest digest) =>
+        _cache.Set(TagKey(scope, repository, tag), new SeenTag(digest, _time.GetUtcNow()), new MemoryCacheEntryOptions { Size = TagEntrySize });
 
     /// <summary>Keeps a manifest, and when it came from a tag, the tag's digest as of now.</summary>
     public void Add(string scope, string repository, string? tag, ManifestResponse manifest)
@@ -55,7 +52,7 @@ public sealed class ManifestCache : IDisposable
         _cache.Set(ManifestKey(scope, repository, manifest.Digest), manifest, new MemoryCacheEntryOptions { Size = manifest.Size + EntryOverhead });
         if (tag is not null)
         {
-            _cache.Set(TagKey(scope, repository, tag), new SeenTag(manifest.Digest, _time.GetUtcNow()), new MemoryCacheEntryOptions { Size = TagEntrySize });
+            Saw(scope, repository, tag, manifest.Digest);
         }
     }
 
@@ -68,3 +65,6 @@ public sealed class ManifestCache : IDisposable
 
     private sealed record SeenTag(Digest Digest, DateTimeOffset At);
 }
+
+/// <summary>What <see cref="ManifestCache"/> knows of a tag: the digest last named for it, and whether to ask again.</summary>
+public sealed record TagSighting(Digest Digest, bool Due);
