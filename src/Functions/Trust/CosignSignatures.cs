@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using SysextFunctions.Registry.Content;
 
 namespace SysextFunctions.Trust;
@@ -46,12 +47,7 @@ public static class CosignSignatures
             return TrustVerdict.Invalid("cosign 2 signature does not verify with any configured key (signed by another key, or the payload was altered)");
         }
 
-        SimpleSigningPayload? parsed;
-        try
-        {
-            parsed = JsonSerializer.Deserialize(payload, TrustJsonContext.Default.SimpleSigningPayload);
-        }
-        catch (JsonException)
+        if (!TryRead(payload, TrustJsonContext.Default.SimpleSigningPayload, out var parsed))
         {
             return TrustVerdict.Invalid("cosign 2 signed payload is not valid JSON");
         }
@@ -73,12 +69,7 @@ public static class CosignSignatures
     /// </summary>
     public static TrustVerdict VerifyBundle(ReadOnlySpan<byte> json, Digest subject, CosignKeySet keys)
     {
-        SigstoreBundle? bundle;
-        try
-        {
-            bundle = JsonSerializer.Deserialize(json, TrustJsonContext.Default.SigstoreBundle);
-        }
-        catch (JsonException)
+        if (!TryRead(json, TrustJsonContext.Default.SigstoreBundle, out var bundle))
         {
             return TrustVerdict.Invalid("Sigstore bundle is not valid JSON");
         }
@@ -115,12 +106,7 @@ public static class CosignSignatures
             return TrustVerdict.Invalid("cosign 3 signature does not verify with any configured key (signed by another key, or the statement was altered)");
         }
 
-        InTotoStatement? statement;
-        try
-        {
-            statement = JsonSerializer.Deserialize(payload, TrustJsonContext.Default.InTotoStatement);
-        }
-        catch (JsonException)
+        if (!TryRead(payload, TrustJsonContext.Default.InTotoStatement, out var statement))
         {
             return TrustVerdict.Invalid("cosign 3 signed statement is not valid JSON");
         }
@@ -167,6 +153,20 @@ public static class CosignSignatures
         var header = Encoding.ASCII.GetBytes($"DSSEv1 {type.Length} ");
         var middle = Encoding.ASCII.GetBytes($" {payload.Length} ");
         return [.. header, .. type, .. middle, .. payload];
+    }
+
+    private static bool TryRead<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> type, out T? value)
+    {
+        try
+        {
+            value = JsonSerializer.Deserialize(json, type);
+            return true;
+        }
+        catch (JsonException)
+        {
+            value = default;
+            return false;
+        }
     }
 
     private static bool TryFromBase64(string? text, out byte[] bytes)
