@@ -12,7 +12,7 @@ trap 'rm -rf "$results"' EXIT
 
 status=0
 dotnet test SysextFunctions.sln -c Release \
-  --logger "console;verbosity=normal" \
+  --logger "console;verbosity=minimal" \
   --logger "trx;LogFileName=results.trx" \
   --results-directory "$results" || status=$?
 
@@ -29,5 +29,17 @@ if [[ "${executed:-0}" == 0 ]]; then
   echo "tests: no test was executed" >&2
   exit 1
 fi
+# Each failed test again at the very end, where a truncated log still shows it: its name and the first lines of
+# its message.
+perl -0777 -ne '
+  my %e = (lt => "<", gt => ">", amp => "&", quot => "\"", apos => "'"'"'");
+  while (/<UnitTestResult\b([^>]*outcome="Failed"[^>]*)>(.*?)<\/UnitTestResult>/gs) {
+    my ($attributes, $body) = ($1, $2);
+    my ($name) = $attributes =~ /testName="([^"]*)"/;
+    my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
+    $_ = defined $_ ? s/&(lt|gt|amp|quot|apos);/$e{$1}/gr : "" for $name, $message;
+    my @lines = split /\n/, $message;
+    print "FAILED $name\n", map("  $_\n", @lines[0 .. ($#lines < 11 ? $#lines : 11)]);
+  }' "$trx" >&2
 echo "tests: $(count passed) passed, $(count failed) failed"
 exit "$status"

@@ -13,13 +13,17 @@ internal sealed class ProxyServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ProxyServer(WebApplication app, Uri url)
+    private ProxyServer(WebApplication app, Uri url, CapturedLog log)
     {
         _app = app;
         Url = url;
+        Log = log;
     }
 
     public Uri Url { get; }
+
+    /// <summary>What the host logged at warning and above; kept here instead of printed, so a test run reads quietly.</summary>
+    public CapturedLog Log { get; }
 
     public IServiceProvider Services => _app.Services;
 
@@ -29,10 +33,15 @@ internal sealed class ProxyServer : IAsyncDisposable
         // Default is Information), and the test's own settings come after, so they win.
         var args = new List<string> { "--urls=http://127.0.0.1:0", $"--Registry:Url={registry}", $"--Logging:LogLevel:Default={LogLevel.Warning}" };
         args.AddRange((settings ?? new Dictionary<string, string?>()).Select(s => $"--{s.Key}={s.Value}"));
-        var app = StandaloneHost.Build([.. args], configure);
+        var log = new CapturedLog(LogLevel.Warning);
+        var app = StandaloneHost.Build([.. args], builder =>
+        {
+            builder.Logging.ClearProviders().AddProvider(log);
+            configure?.Invoke(builder);
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new ProxyServer(app, new Uri(address));
+        return new ProxyServer(app, new Uri(address), log);
     }
 
     public HttpClient CreateClient() => new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = Url };

@@ -104,7 +104,7 @@ public partial class CosignTrustTests
         return (await _pusher.PushOrasArtifactAsync(repository, tag, "hello.raw", bytes), bytes);
     }
 
-    private async Task<ProxyServer> StartProxyAsync(string[] publicKeys, LogCapture? logs = null, Uri? registryUrl = null, Dictionary<string, string?>? settings = null)
+    private async Task<ProxyServer> StartProxyAsync(string[] publicKeys, Uri? registryUrl = null, Dictionary<string, string?>? settings = null)
     {
         settings ??= [];
         settings["Cache:ChecksumsTtl"] = "00:00:00";
@@ -114,13 +114,7 @@ public partial class CosignTrustTests
             settings[$"Trust:CosignKeys:{i}"] = publicKeys[i];
         }
 
-        return await ProxyServer.StartAsync(registryUrl ?? registry.Url, settings, builder =>
-        {
-            if (logs is not null)
-            {
-                builder.Logging.AddProvider(logs);
-            }
-        });
+        return await ProxyServer.StartAsync(registryUrl ?? registry.Url, settings);
     }
 
     private async Task<(byte[] Bytes, string MediaType)> GetManifestAsync(string repository, string reference)

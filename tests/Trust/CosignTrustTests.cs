@@ -116,8 +116,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
         var repository = $"trust/stranger{version}/hello";
         var (image, _) = await PushAsync(repository, "v1", 4);
         await keys.Stranger.SignAsync(version, registry.Url, repository, image.ManifestDigest);
-        var logs = new LogCapture();
-        await using var proxy = await StartProxyAsync([keys.Publisher.PublicKey], logs);
+        await using var proxy = await StartProxyAsync([keys.Publisher.PublicKey]);
         using var client = proxy.CreateClient();
 
         var sums = await client.GetStringAsync($"/{repository}/SHA256SUMS");
@@ -125,7 +124,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
 
         Assert.Equal("", sums);
         Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
-        var refusal = Assert.Single(logs.Lines, l => l.Contains(image.ManifestDigest, StringComparison.Ordinal));
+        var refusal = Assert.Single(proxy.Log.Lines, l => l.Contains(image.ManifestDigest, StringComparison.Ordinal));
         Assert.Contains("does not verify with any configured key", refusal, StringComparison.Ordinal);
     }
 
@@ -134,8 +133,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
     {
         var repository = "trust/unsigned/hello";
         var (image, _) = await PushAsync(repository, "v1", 5);
-        var logs = new LogCapture();
-        await using var proxy = await StartProxyAsync([keys.Publisher.PublicKey], logs);
+        await using var proxy = await StartProxyAsync([keys.Publisher.PublicKey]);
         using var client = proxy.CreateClient();
 
         var first = await client.GetStringAsync($"/{repository}/SHA256SUMS");
@@ -145,7 +143,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
         Assert.Equal("", first);
         Assert.Equal("", second);
         Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
-        var refusal = Assert.Single(logs.Lines, l => l.Contains(image.ManifestDigest, StringComparison.Ordinal));
+        var refusal = Assert.Single(proxy.Log.Lines, l => l.Contains(image.ManifestDigest, StringComparison.Ordinal));
         Assert.Contains("no cosign signature", refusal, StringComparison.Ordinal);
     }
 
@@ -163,8 +161,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
         var to = version == 3 ? SchemaTag(v2.ManifestDigest) : SchemaTag(v2.ManifestDigest) + ".sig";
         var (manifest, mediaType) = await GetManifestAsync(repository, from);
         await _pusher.PushManifestAsync(repository, to, mediaType, manifest);
-        var logs = new LogCapture();
-        await using var proxy = await StartProxyAsync([keys.Publisher.PublicKey], logs);
+        await using var proxy = await StartProxyAsync([keys.Publisher.PublicKey]);
         using var client = proxy.CreateClient();
 
         var sums = await client.GetStringAsync($"/{repository}/SHA256SUMS");
@@ -172,7 +169,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
 
         Assert.Equal($"{Hex(v1Bytes)}  hello-v1.raw\n", sums);
         Assert.Equal(HttpStatusCode.NotFound, moved.StatusCode);
-        var refusal = Assert.Single(logs.Lines, l => l.Contains(v2.ManifestDigest, StringComparison.Ordinal));
+        var refusal = Assert.Single(proxy.Log.Lines, l => l.Contains(v2.ManifestDigest, StringComparison.Ordinal));
         Assert.Contains($"covers {v1.ManifestDigest}, not this manifest", refusal, StringComparison.Ordinal);
     }
 
@@ -195,8 +192,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
             await ForgeCosign2Async(repository, v1.ManifestDigest, v2.ManifestDigest);
         }
 
-        var logs = new LogCapture();
-        await using var proxy = await StartProxyAsync([keys.Publisher.PublicKey], logs);
+        await using var proxy = await StartProxyAsync([keys.Publisher.PublicKey]);
         using var client = proxy.CreateClient();
 
         var sums = await client.GetStringAsync($"/{repository}/SHA256SUMS");
@@ -204,7 +200,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
 
         Assert.Equal($"{Hex(v1Bytes)}  hello-v1.raw\n", sums);
         Assert.Equal(HttpStatusCode.NotFound, forged.StatusCode);
-        var refusal = Assert.Single(logs.Lines, l => l.Contains(v2.ManifestDigest, StringComparison.Ordinal));
+        var refusal = Assert.Single(proxy.Log.Lines, l => l.Contains(v2.ManifestDigest, StringComparison.Ordinal));
         Assert.Contains("does not verify with any configured key", refusal, StringComparison.Ordinal);
     }
 }
