@@ -37,7 +37,7 @@ public enum Fault
     /// <summary>The upstream's headers and all the bytes, one of them flipped.</summary>
     FlipByte,
 
-    /// <summary>The upstream's answer, faithfully but slowly: 64 KiB every 100 ms.</summary>
+    /// <summary>The upstream's answer, faithfully but slowly: <see cref="FaultProxy.Trickle"/> at a time.</summary>
     Slow,
 
     /// <summary>The upstream's headers and half the body, then nothing, connection open.</summary>
@@ -82,6 +82,9 @@ internal sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>Which request targets (path and query) the fault applies to; all by default.</summary>
     public Func<string, bool> Applies { get; set; } = _ => true;
+
+    /// <summary>How <see cref="Fault.Slow"/> sends a body: at most this many bytes, then this pause.</summary>
+    public (int Bytes, TimeSpan Pause) Trickle { get; set; } = (64 * 1024, TimeSpan.FromMilliseconds(100));
 
     /// <summary>Rewrites whole bodies of applicable, otherwise faithful answers (e.g. to tamper with a list).</summary>
     public Func<byte[], byte[]>? Rewrite { get; set; }
@@ -232,7 +235,7 @@ internal sealed class FaultProxy : IAsyncDisposable
 
             if (fault is Fault.CutShort or Fault.FlipByte or Fault.Slow or Fault.StallBody && response.Content.Headers.ContentLength is { } length && length > 1)
             {
-                await CopyFaultyAsync(context, body, length, fault, aborted);
+                await CopyFaultyAsync(context, body, length, fault, Trickle, aborted);
                 return;
             }
 
@@ -240,11 +243,11 @@ internal sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    private static async Task CopyFaultyAsync(HttpContext context, Stream body, long length, Fault fault, CancellationToken cancellationToken)
+    private static async Task CopyFaultyAsync(HttpContext context, Stream body, long length, Fault fault, (int Bytes, TimeSpan Pause) trickle, CancellationToken cancellationToken)
     {
         var stopAt = fault is Fault.CutShort or Fault.StallBody ? length / 2 : length;
         var flipAt = length / 2;
-        var buffer = new byte[64 * 1024];
+        var buffer = new byte[fault == Fault.Slow ? trickle.Bytes : 64 * 1024];
         long position = 0;
         int read;
         while (position < stopAt && (read = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, stopAt - position)), cancellationToken)) > 0)
@@ -259,7 +262,7 @@ internal sealed class FaultProxy : IAsyncDisposable
             if (fault == Fault.Slow)
             {
                 await context.Response.Body.FlushAsync(cancellationToken);
-                await Task.Delay(100, cancellationToken);
+                await Task.Delay(trickle.Pause, cancellationToken);
             }
         }
 

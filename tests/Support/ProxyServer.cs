@@ -52,3 +52,19 @@ internal sealed class ProxyServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
+
+internal static class ProxyServerExtensions
+{
+    /// <summary>A request to the proxy whose failure message carries what the proxy logged, to say why.</summary>
+    public static async Task<T> ExplainedBy<T>(this Task<T> request, ProxyServer proxy)
+    {
+        try
+        {
+            return await request;
+        }
+        catch (HttpRequestException e)
+        {
+            throw new HttpRequestException($"{e.Message}\nthe proxy logged:\n{proxy.Log}", e);
+        }
+    }
+}

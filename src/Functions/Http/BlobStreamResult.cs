@@ -67,10 +67,7 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
                 // Read straight into the server's output buffer (pooled: no copy of ours, no allocation per
                 // chunk), and fill it well so that each flush is one large send.
                 var memory = writer.GetMemory(ChunkSize);
-                idle.CancelAfter(idleLimit);
-                var read = await source.ReadAtLeastAsync(memory, Math.Min(memory.Length, FillBytes), throwOnEndOfStream: false, idle.Token).ConfigureAwait(false);
-                // Stop the countdown while we write: a slow client is not the registry's silence.
-                idle.CancelAfter(Timeout.InfiniteTimeSpan);
+                var read = await FillAsync(source, memory, Math.Min(memory.Length, FillBytes), idle, idleLimit).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
@@ -133,6 +130,36 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
         // Verified: now the held-back last chunk may go. The server would not send it by itself.
         await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
         Telemetry.Streamed(repository, file.Size - sent);
+    }
+
+    /// <summary>
+    /// Reads until <paramref name="fill"/> bytes or the end, restarting the countdown with every read: what is
+    /// limited is the registry's silence, not how long a slow but steady registry takes to fill the buffer. The
+    /// countdown stops on return, so that the time we spend writing to a slow client is not held against it.
+    /// </summary>
+    private static async ValueTask<int> FillAsync(Stream source, Memory<byte> buffer, int fill, CancellationTokenSource idle, TimeSpan idleLimit)
+    {
+        var total = 0;
+        try
+        {
+            while (total < fill)
+            {
+                idle.CancelAfter(idleLimit);
+                var read = await source.ReadAsync(buffer[total..], idle.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+            }
+        }
+        finally
+        {
+            idle.CancelAfter(Timeout.InfiniteTimeSpan);
+        }
+
+        return total;
     }
 
     private static bool Matches(IncrementalHash hash, Digest expected)

@@ -106,13 +106,15 @@ public class RegistryResilienceTests(RegistryServer registry)
     [Fact]
     public async Task Blob_SlowerThanEveryTimeout_DeliveredWhole()
     {
-        // 3 MiB at 64 KiB per 100 ms takes ~4.8 s: longer than the attempt timeout and the header timeout. The
-        // timeout is 2 s rather than 1 so that a pause of the test machine is not taken for a stalled registry.
-        var content = Payloads.Random(3 * 1024 * 1024, 11);
+        // 384 KiB at 16 KiB per 200 ms takes ~4.8 s: longer than the attempt timeout and the 2 s timeout, which
+        // limits only silence. Filling one 256 KiB send buffer alone takes 3.2 s, so a countdown that ran across a
+        // whole fill, instead of restarting with every read, would cut this steady upstream off.
+        var content = Payloads.Random(384 * 1024, 11);
         await _pusher.PushOrasArtifactAsync("resilience/slow", "v1", "slow.raw", content);
         await using var relay = await FaultProxy.StartAsync(registry.Url);
         relay.Applies = target => target.Contains("/blobs/", StringComparison.Ordinal);
         relay.Fault = Fault.Slow;
+        relay.Trickle = (16 * 1024, TimeSpan.FromMilliseconds(200));
         await using var proxy = await ProxyServer.StartAsync(relay.Url, new Dictionary<string, string?>
         {
             ["Proxy:BlobDelivery"] = "stream",
@@ -122,7 +124,7 @@ public class RegistryResilienceTests(RegistryServer registry)
         using var client = proxy.CreateClient();
         var clock = Stopwatch.StartNew();
 
-        var body = await client.GetByteArrayAsync("/resilience/slow/slow-v1.raw");
+        var body = await client.GetByteArrayAsync("/resilience/slow/slow-v1.raw").ExplainedBy(proxy);
 
         Assert.True(clock.Elapsed > TimeSpan.FromSeconds(2.5), $"took {clock.Elapsed}: the fault did not slow the blob");
         Assert.Equal(content, body);
