@@ -3,13 +3,15 @@ using Microsoft.Extensions.Logging;
 
 namespace SysextFunctions.Tests.Infrastructure;
 
-/// <summary>Keeps log lines at or above a level in memory, to show in a failing test's message.</summary>
-internal sealed class CapturedLog(LogLevel minimum) : ILoggerProvider
+/// <summary>
+/// Keeps the lines its logging configuration lets through in memory (the last 500), for a test to check or to show in
+/// a failing test's message, instead of printing them.
+/// </summary>
+internal sealed class CapturedLog : ILoggerProvider
 {
     private const int MaxLines = 500;
 
     private readonly ConcurrentQueue<string> _lines = new();
-    private readonly LogLevel _minimum = minimum;
 
     public IReadOnlyCollection<string> Lines => _lines;
 
@@ -25,7 +27,7 @@ internal sealed class CapturedLog(LogLevel minimum) : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= log._minimum;
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -46,8 +46,8 @@ internal sealed class FunctionsHostServer : IAsyncDisposable
             environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        var log = new CapturedLog(LogLevel.Warning);
-        var loggerFactory = LoggerFactory.Create(logging => logging.AddProvider(log));
+        var log = new CapturedLog();
+        var loggerFactory = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Warning).AddProvider(log));
         try
         {
             var emulator = await FunctionsHostEmulator.StartAsync(new EmulatorOptions { AppDirectory = AppDirectory, Settings = environment }, loggerFactory);

@@ -22,18 +22,18 @@ internal sealed class ProxyServer : IAsyncDisposable
 
     public Uri Url { get; }
 
-    /// <summary>What the host logged at warning and above; kept here instead of printed, so a test run reads quietly.</summary>
+    /// <summary>What the host logged (warnings and up unless the test's settings ask for more), kept instead of printed.</summary>
     public CapturedLog Log { get; }
 
     public IServiceProvider Services => _app.Services;
 
     public static async Task<ProxyServer> StartAsync(Uri registry, IDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
-        // Warnings and up unless a test asks for more in its settings: the command line beats appsettings.json (whose
-        // Default is Information), and the test's own settings come after, so they win.
+        // Warnings and up, kept in Log rather than printed, unless a test asks for more in its settings: the command
+        // line beats appsettings.json (whose Default is Information), and the test's own settings come after, so they win.
         var args = new List<string> { "--urls=http://127.0.0.1:0", $"--Registry:Url={registry}", $"--Logging:LogLevel:Default={LogLevel.Warning}" };
         args.AddRange((settings ?? new Dictionary<string, string?>()).Select(s => $"--{s.Key}={s.Value}"));
-        var log = new CapturedLog(LogLevel.Warning);
+        var log = new CapturedLog();
         var app = StandaloneHost.Build([.. args], builder =>
         {
             builder.Logging.ClearProviders().AddProvider(log);
