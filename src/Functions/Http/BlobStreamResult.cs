@@ -87,8 +87,8 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
                 // bytes, a reset after them could no longer tell it the file is wrong.
                 if (copied < file.Size)
                 {
-                    var flushed = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
                     sent = copied;
+                    var flushed = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
                     if (flushed.IsCanceled || flushed.IsCompleted)
                     {
                         return;
@@ -127,9 +127,10 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
             return;
         }
 
-        // Verified: now the held-back last chunk may go. The server would not send it by itself.
-        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        // Verified: now the held-back last chunk may go. The server would not send it by itself. It is counted as
+        // it is handed over: a client that has the whole file may close before the flush reports back.
         Telemetry.Streamed(repository, file.Size - sent);
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ public static class Telemetry
         FilesDelivered.Add(1, new TagList { { RepositoryAttribute, repository }, { DeliveryAttribute, delivery } });
     }
 
-    /// <summary>Records the bytes a stream actually sent, complete or not.</summary>
+    /// <summary>Records the bytes a stream handed to the server to send, complete or not.</summary>
     public static void Streamed(string repository, long bytes) =>
         BytesStreamed.Add(bytes, new TagList { { RepositoryAttribute, repository } });
 }
