@@ -53,7 +53,7 @@ public sealed partial class RolloutSchedule
     {
         schedule = null;
         error = "";
-        if (string.IsNullOrWhiteSpace(text))
+        if (string.IsNullOrEmpty(text) || text.Trim(' ').Length == 0)
         {
             error = "is empty";
             return false;
@@ -63,7 +63,8 @@ public sealed partial class RolloutSchedule
         var previous = 0.0;
         foreach (var part in text.Split(','))
         {
-            var match = StepPattern().Match(part.Trim());
+            // Blanks around a step are allowed; nothing else (a newline pasted into an app setting is refused).
+            var match = StepPattern().Match(part.Trim(' '));
             if (!match.Success)
             {
                 error = $"step '{Shorten(part.Trim())}' is not <share>%@<delay><m|h|d> (e.g. 5%@0h)";
@@ -100,7 +101,7 @@ public sealed partial class RolloutSchedule
             return false;
         }
 
-        schedule = new RolloutSchedule(steps, string.Join(',', text.Split(',').Select(p => p.Trim())));
+        schedule = new RolloutSchedule(steps, string.Join(',', text.Split(',').Select(p => p.Trim(' '))));
         return true;
     }
 

@@ -10,11 +10,14 @@ namespace SysextFunctions.Rollouts;
 public static partial class RolloutServices
 {
     /// <summary>
-    /// Logging categories that write request paths, which under <c>/_m/&lt;key&gt;/</c> carry a machine key: ASP.NET
-    /// Core's request lines (Information) and route matching (Debug). Held at Warning whatever the configuration
-    /// says; the handler logs what matters about a request itself, with the machine's hash.
+    /// Logging categories that write request paths, which under <c>/_m/&lt;key&gt;/</c> carry a machine key, and the
+    /// level they are held at whatever the configuration says: ASP.NET Core's hosting logs request lines
+    /// (Information) and, while any level of it is on, opens a scope with <c>RequestPath</c> around everything logged
+    /// during a request (which a provider with scopes on would write out); route matching logs the path at Debug.
+    /// The handler logs what matters about a request itself, with the machine's hash.
     /// </summary>
-    public static readonly string[] PathLoggingCategories = ["Microsoft.AspNetCore.Hosting.Diagnostics", "Microsoft.AspNetCore.Routing"];
+    public static readonly (string Category, LogLevel Level)[] PathLoggingCategories =
+        [("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None), ("Microsoft.AspNetCore.Routing", LogLevel.Warning)];
 
     /// <summary>The <c>Rollout</c> settings, machine keys, the rollout service, and the logging rules that keep keys out of logs.</summary>
     public static IServiceCollection AddRollouts(this IServiceCollection services, IConfiguration configuration)
@@ -27,9 +30,9 @@ public static partial class RolloutServices
         services.AddLogging(logging =>
         {
             // Added after the configuration's rules, so they win over a rule for the same category there.
-            foreach (var category in PathLoggingCategories)
+            foreach (var (category, level) in PathLoggingCategories)
             {
-                logging.AddFilter(category, LogLevel.Warning);
+                logging.AddFilter(category, level);
             }
         });
         return services;

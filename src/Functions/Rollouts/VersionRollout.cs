@@ -49,7 +49,8 @@ public static class RolloutEvaluator
         var pauses = Merge(policy?.Pauses ?? []);
         var at = frozenSince is { } frozen && frozen < now ? frozen : now;
         var elapsed = Elapsed(start, pauses, at);
-        var share = steps.ShareAt(elapsed);
+        // Not published yet (a clock ahead of ours): nobody gets it before its time.
+        var share = at < start ? 0 : steps.ShareAt(elapsed);
         var open = frozenSince is not null || pauses.Any(p => p.From <= now && (p.Until is not { } until || until > now));
         if (share >= 1)
         {
