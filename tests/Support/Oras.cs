@@ -13,9 +13,10 @@ internal sealed class Oras(Uri registry)
 
     /// <summary>
     /// <c>oras push</c> of <paramref name="content"/> saved as <paramref name="fileName"/> (the layer's title);
-    /// with a null <paramref name="tag"/> the manifest is pushed by digest only. Returns the manifest digest.
+    /// with a null <paramref name="tag"/> the manifest is pushed by digest only; <paramref name="mediaType"/> is the
+    /// layer's, given as <c>FILE:TYPE</c>. Returns the manifest digest.
     /// </summary>
-    public async Task<string> PushAsync(string repository, string? tag, string fileName, byte[] content, string? platform = null)
+    public async Task<string> PushAsync(string repository, string? tag, string fileName, byte[] content, string? platform = null, string? mediaType = null)
     {
         using var dir = new TempDirectory("sysext-oras-");
         await File.WriteAllBytesAsync(dir.Combine(fileName), content);
@@ -25,7 +26,7 @@ internal sealed class Oras(Uri registry)
             arguments.AddRange(["--artifact-platform", platform]);
         }
 
-        arguments.AddRange([Reference(repository, tag), fileName]);
+        arguments.AddRange([Reference(repository, tag), mediaType is null ? fileName : $"{fileName}:{mediaType}"]);
         return (await RunAsync(dir.Path, arguments)).Trim();
     }
 
