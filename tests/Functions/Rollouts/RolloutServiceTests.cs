@@ -289,7 +289,7 @@ public sealed class RolloutServiceTests : IDisposable
     }
 
     /// <summary>An OpenPGP secret key made in memory (no gpg): what <c>gpg --export-secret-keys</c> would give.</summary>
-    private static byte[] SecretKey()
+    internal static byte[] SecretKey()
     {
         var generator = new Org.BouncyCastle.Crypto.Generators.RsaKeyPairGenerator();
         generator.Init(new Org.BouncyCastle.Crypto.KeyGenerationParameters(new Org.BouncyCastle.Security.SecureRandom(), 2048));
