@@ -93,7 +93,16 @@ public partial class CatalogueTests(RegistryServer registry)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
         var root = json.RootElement;
-        Assert.Equal(["files", "repository"], root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["files", "repository", "rolloutPolicy", "rolloutSteps", "versions"], root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        // Without a rollout schedule: every version offered to all.
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("rolloutPolicy").ValueKind);
+        Assert.All(root.GetProperty("versions").EnumerateArray(), v =>
+        {
+            Assert.Equal(["halted", "nextStep", "phased", "promoted", "published", "share", "version"], v.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+            Assert.False(v.GetProperty("phased").GetBoolean());
+            Assert.Equal(1, v.GetProperty("share").GetDouble());
+        });
+        Assert.Equal(["v2", "v1"], root.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetString()));
         Assert.Equal(repository, root.GetProperty("repository").GetString());
         var files = root.GetProperty("files").EnumerateArray().ToList();
         Assert.All(files, f => Assert.Equal(["architecture", "created", "digest", "name", "size", "tag"], f.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)));
