@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// Keeps the lines its logging configuration lets through in memory (the last 500), for a test to check or to show in

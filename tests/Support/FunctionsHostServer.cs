@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SysextFunctions.FunctionsHost;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// The Azure Functions hosting, for real: the built worker of src/Functions (the build of the same configuration

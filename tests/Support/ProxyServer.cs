@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Hosting;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>The standalone host on real Kestrel, bound to a free loopback port.</summary>
 internal sealed class ProxyServer : IAsyncDisposable
