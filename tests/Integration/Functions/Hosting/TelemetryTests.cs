@@ -130,7 +130,7 @@ public class TelemetryTests(RegistryServer registry)
 
     // Only OTLP here: the Azure Monitor exporter, once built, reports its own usage to a public endpoint.
     [Fact]
-    public void AddSysextTelemetry_FunctionsWorkerWithExporter_WorkerTakesOverItsTelemetry()
+    public void AddSysextFunctionsTelemetry_WithExporter_WorkerTakesOverItsTelemetry()
     {
         using var services = FunctionsWorkerServices(new() { [TelemetryServices.OtlpEndpointKey] = "http://127.0.0.1:9" });
 
@@ -142,7 +142,7 @@ public class TelemetryTests(RegistryServer registry)
     }
 
     [Fact]
-    public void AddSysextTelemetry_FunctionsWorkerWithoutExporter_HostKeepsWorkerLogs()
+    public void AddSysextFunctionsTelemetry_WithoutExporter_HostKeepsWorkerLogs()
     {
         using var services = FunctionsWorkerServices([]);
 
@@ -155,7 +155,7 @@ public class TelemetryTests(RegistryServer registry)
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection().AddLogging();
         services.AddOptions<WorkerOptions>();
-        services.AddSysextTelemetry(configuration, functionsWorker: true);
+        services.AddSysextFunctionsTelemetry(configuration);
         return services.BuildServiceProvider();
     }
 
