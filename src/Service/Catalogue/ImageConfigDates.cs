@@ -1,10 +1,9 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Remote;
-using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Catalogue;

@@ -2,8 +2,6 @@ using System.ComponentModel;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SysextFunctions.Hosting;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 

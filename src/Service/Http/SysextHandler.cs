@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using SysextFunctions.Http.Pages;
 using SysextFunctions.Registry;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Http;

@@ -5,7 +5,6 @@ using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Referrers;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Trust;
 
 namespace SysextFunctions.Sysupdate;

@@ -4,7 +4,6 @@ using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Referrers;
-using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Trust;
 
