@@ -171,6 +171,6 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
         return Digest.Sha256(digest) == expected;
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Aborted delivery of {File} ({Digest}): {Reason}")]
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Aborted delivery of {File} ({Digest}): {Reason}")]
     private static partial void LogMismatch(ILogger logger, string file, string digest, string reason);
 }
