@@ -127,7 +127,7 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
         return tags;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Registry {Registry} has no ACR tag listing for us ({Reason}); listing through the distribution API")]
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Registry {Registry} has no ACR tag listing for us ({Reason}); listing through the distribution API")]
     private static partial void LogFallback(ILogger logger, string registry, string reason);
 }
 

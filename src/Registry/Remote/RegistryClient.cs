@@ -275,6 +275,6 @@ public sealed partial class RegistryClient : IOciSource
     private static string? HeaderValue(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry request for {What} failed: {Reason}")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Registry request for {What} failed: {Reason}")]
     private static partial void LogUpstreamFailure(ILogger logger, string what, string reason, Exception exception);
 }

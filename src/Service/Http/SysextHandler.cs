@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using SysextFunctions.Http.Pages;
 using SysextFunctions.Registry;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
 
@@ -150,7 +149,7 @@ public sealed partial class SysextHandler(
         if (path.Machine is { } machine)
         {
             // The hash, never the key: enough to count distinct machines per version (docs/rollouts.md).
-            LogMachineDownload(logger, path.Repository, file.Version, file.Name, machine.Short);
+            LogMachineDownload(logger, path.Repository, file.Version, file.Name, machine.Prefix);
             metrics.RolloutDownload(path.Repository, file.Version);
         }
 
@@ -206,12 +205,13 @@ public sealed partial class SysextHandler(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Delivering {Repository}:{Tag} ({Digest}) by {Mode}, {Bytes} bytes")]
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Delivering {Repository}:{Tag} ({Digest}) by {Mode}, {Bytes} bytes")]
     private static partial void LogDelivery(ILogger logger, string repository, string tag, string digest, BlobDelivery mode, long bytes);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout download of {Repository}:{Version} ({File}) by machine {MachineHash}")]
+    // Rollouts have the 6xxx range: 6006 is what a query counting machines per version looks for.
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Information, Message = "Rollout download of {Repository}:{Version} ({File}) by machine {MachineHash}")]
     private static partial void LogMachineDownload(ILogger logger, string repository, string version, string file, string machineHash);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Request for {Repository}/{File} failed: {Failure}: {Reason}")]
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Request for {Repository}/{File} failed: {Failure}: {Reason}")]
     private static partial void LogRegistryFailure(ILogger logger, string repository, string file, RegistryFailure failure, string reason);
 }

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
-using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Referrers;
 using SysextFunctions.Rollouts;
 
@@ -116,7 +115,7 @@ public sealed partial class SysextCatalogue
         return new PolicyRead(null, reason);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Rollout policy of {Repository} refused, rollouts in progress are frozen: {Reason}")]
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "Rollout policy of {Repository} refused, rollouts in progress are frozen: {Reason}")]
     private static partial void LogPolicyRefused(ILogger logger, string repository, string reason);
 }
 

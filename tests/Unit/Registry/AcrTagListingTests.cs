@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
-using SysextFunctions.Hosting;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;

@@ -98,6 +98,6 @@ internal sealed partial class AcrTokenClient(Uri registry, TokenCredential entra
         return left > TimeSpan.Zero ? left.Value : fallback;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Entra ID gave no token for {Registry}")]
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Entra ID gave no token for {Registry}")]
     private static partial void LogEntraFailure(ILogger logger, string registry, Exception exception);
 }

@@ -187,6 +187,6 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
     [GeneratedRegex("^(?:v2/(?<name>.+)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)|acr/v1/(?<acr>.+)/_tags)$", RegexOptions.CultureInvariant)]
     private static partial Regex ApiPath();
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Fetched a token from {Registry} for {Scope}, valid {Lifetime}")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Fetched a token from {Registry} for {Scope}, valid {Lifetime}")]
     private static partial void LogTokenFetched(ILogger logger, string registry, string scope, TimeSpan lifetime);
 }

@@ -1,8 +1,8 @@
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry;
+using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Tests.Support;
