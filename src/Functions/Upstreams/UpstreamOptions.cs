@@ -66,6 +66,13 @@ public sealed class UpstreamOptions
     /// <summary>A PEM file of CA certificates this registry's TLS certificate may chain to, besides the system's (<see cref="UpstreamTrust"/>).</summary>
     public string? CaCertificateFile { get; set; }
 
+    /// <summary>
+    /// Origins (<c>https://auth.example.com</c>, <c>http://127.0.0.1:5001</c>) besides the registry's own where its
+    /// token realm may be, whatever they resolve to (a token service on an internal address for a public registry
+    /// name). Plain HTTP ones get no password. See <see cref="TokenRealmPolicy"/>.
+    /// </summary>
+    public List<string> TokenRealms { get; set; } = [];
+
     /// <summary>How tags are listed: <c>auto</c> (the default), <c>acr</c> or <c>distribution</c> (<see cref="TagListingMode"/>).</summary>
     public string? TagListing { get; set; }
 
@@ -91,6 +98,23 @@ public sealed class UpstreamOptions
         RegistryCredentialKind.DefaultAzure => RegistryCredentials.Entra(CreateDefaultAzureCredential()),
         _ => RegistryCredentials.Anonymous,
     };
+
+    /// <summary><see cref="TokenRealms"/> parsed; validation has checked them at start.</summary>
+    public IReadOnlyList<Uri> TokenRealmOrigins => [.. TokenRealms.Select(realm => TryParseOrigin(realm, out var origin) ? origin : throw new FormatException($"not an origin: '{realm}'"))];
+
+    /// <summary>An absolute http or https URL with nothing but scheme, host and an optional port (and an optional <c>/</c>).</summary>
+    internal static bool TryParseOrigin(string? value, out Uri origin)
+    {
+        origin = null!;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+            || !string.IsNullOrEmpty(uri.UserInfo) || uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            return false;
+        }
+
+        origin = uri;
+        return true;
+    }
 
     /// <summary>A <c>TagListing</c> value: null for none, <see cref="TagListingMode.Auto"/> when empty; throws <see cref="FormatException"/> for anything else than auto, acr or distribution.</summary>
     internal static TagListingMode? ParseTagListing(string? value) =>

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Registry;
@@ -24,6 +25,7 @@ public static class UpstreamServices
         var ids = new UpstreamIds([UpstreamOptions.DefaultId, .. configuration.GetSection(UpstreamOptions.RegistriesSection).GetChildren().Select(s => s.Key)]);
         services.AddSingleton(ids);
         services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamOptionsValidation>();
+        services.TryAddSingleton<IHostAddressResolver>(SystemHostAddressResolver.Instance);
         services.AddOptions<RegistryResilienceOptions>().Bind(configuration.GetSection(RegistryResilienceOptions.Section));
         foreach (var id in ids.All)
         {
@@ -67,6 +69,7 @@ public static class UpstreamServices
             sp.GetRequiredService<IOptions<RegistryResilienceOptions>>().Value.AttemptTimeout));
         services.AddKeyedSingleton(id, (sp, _) => Options(sp, id).CreateCredentials());
         services.AddKeyedSingleton(id, (sp, _) => new TokenCache(sp.GetRequiredService<TimeProvider>()));
+        services.AddKeyedSingleton(id, (sp, _) => new TokenRealmPolicy(Options(sp, id).Url!, Options(sp, id).TokenRealmOrigins, sp.GetRequiredService<IHostAddressResolver>()));
         // Read once per upstream (validation has read it at start too): every pooled handler trusts the same CAs.
         services.AddKeyedSingleton(id, (sp, _) => new UpstreamCaCertificates(Options(sp, id).CaCertificateFile is { Length: > 0 } file
             ? UpstreamTrust.Load(file, $"{UpstreamOptions.SectionOf(id)}:CaCertificateFile")
@@ -131,6 +134,7 @@ public static class UpstreamServices
                 Options(sp, id).Url!,
                 sp.GetRequiredKeyedService<RegistryCredentials>(id),
                 sp.GetRequiredKeyedService<TokenCache>(id),
+                sp.GetRequiredKeyedService<TokenRealmPolicy>(id),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<RegistryAuthHandler>>()));
 }

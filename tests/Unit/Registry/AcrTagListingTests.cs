@@ -30,7 +30,7 @@ public sealed class AcrTagListingTests : IDisposable
         entra.GetTokenAsync(Arg.Any<TokenRequestContext>(), Arg.Any<CancellationToken>())
             .Returns(new ValueTask<AccessToken>(new AccessToken("entra", DateTimeOffset.UtcNow.AddHours(1))));
         var registry = url ?? FakeAcr.Url;
-        var auth = new RegistryAuthHandler(registry, RegistryCredentials.Entra(entra), new TokenCache(TimeProvider.System), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance)
+        var auth = new RegistryAuthHandler(registry, RegistryCredentials.Entra(entra), new TokenCache(TimeProvider.System), TokenRealmPolicy.For(registry), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance)
         {
             InnerHandler = _acr,
         };

@@ -46,7 +46,7 @@ internal sealed partial class AcrTokenClient(Uri registry, TokenCredential entra
                     throw new RegistryException(RegistryFailure.InvalidResponse, "ACR token endpoint answered without an access_token");
                 }
 
-                return (token, Lifetime(token, response.ExpiresIn, RegistryAuthHandler.DefaultTokenLifetime));
+                return (token, Lifetime(token, response, RegistryAuthHandler.DefaultTokenLifetime));
             }
             catch (RegistryException e) when (e.Failure == RegistryFailure.Denied && attempt == 0)
             {
@@ -84,18 +84,18 @@ internal sealed partial class AcrTokenClient(Uri registry, TokenCredential entra
             throw new RegistryException(RegistryFailure.InvalidResponse, "ACR exchange answered without a refresh_token");
         }
 
-        return (response.RefreshToken, Lifetime(response.RefreshToken, response.ExpiresIn, DefaultRefreshTokenLifetime));
+        return (response.RefreshToken, Lifetime(response.RefreshToken, response, DefaultRefreshTokenLifetime));
     }
 
-    private TimeSpan Lifetime(string token, long? expiresIn, TimeSpan fallback)
+    private TimeSpan Lifetime(string token, TokenResponse response, TimeSpan fallback)
     {
-        if (expiresIn is > 0)
+        if (response.ExpiresIn is > 0)
         {
-            return TimeSpan.FromSeconds(expiresIn.Value);
+            return response.Lifetime(fallback);
         }
 
         var left = Jwt.Expiry(token) - time.GetUtcNow();
-        return left > TimeSpan.Zero ? left.Value : fallback;
+        return left > TimeSpan.Zero ? TimeSpan.FromTicks(Math.Min(left.Value.Ticks, TokenEndpoint.MaxLifetime.Ticks)) : fallback;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Entra ID gave no token for {Registry}")]

@@ -23,14 +23,16 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
     private readonly RegistryCredentials _credentials;
     private readonly TokenCache _cache;
     private readonly TokenEndpoint _tokens;
+    private readonly TokenRealmPolicy _realms;
     private readonly AcrTokenClient? _acr;
     private readonly ILogger _logger;
 
-    public RegistryAuthHandler(Uri registry, RegistryCredentials credentials, TokenCache cache, TimeProvider time, ILogger<RegistryAuthHandler> logger)
+    public RegistryAuthHandler(Uri registry, RegistryCredentials credentials, TokenCache cache, TokenRealmPolicy realms, TimeProvider time, ILogger<RegistryAuthHandler> logger)
     {
         _registry = Origin.AsBase(registry);
         _credentials = credentials;
         _cache = cache;
+        _realms = realms;
         // Token requests go past this handler, straight to the transport: they carry their own credentials.
         _tokens = new TokenEndpoint(base.SendAsync);
         _acr = credentials.TokenCredential is { } entra ? new AcrTokenClient(_registry, entra, _tokens, cache, time, logger) : null;
@@ -100,7 +102,7 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
             return new AuthenticationHeaderValue(AuthChallenge.Basic, _credentials.BasicParameter());
         }
 
-        if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm) || realm.Scheme is not ("http" or "https"))
+        if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm) || realm.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(realm.UserInfo))
         {
             throw new RegistryException(RegistryFailure.InvalidResponse, "registry sent a Bearer challenge without a usable realm");
         }
@@ -142,16 +144,13 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
             query.AddRange(scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => "scope=" + Uri.EscapeDataString(s)));
         }
 
+        // The realm is the registry's to choose: before anything goes there, it must be somewhere we may go, and the
+        // password goes only over TLS or to the registry's own origin (TokenRealmPolicy).
+        await _realms.CheckAsync(realm, _credentials.Username is not null, cancellationToken).ConfigureAwait(false);
         var separator = string.IsNullOrEmpty(realm.Query) ? "?" : "&";
         using var request = new HttpRequestMessage(HttpMethod.Get, query.Count == 0 ? realm : new Uri(realm.AbsoluteUri + separator + string.Join('&', query)));
         if (_credentials.Username is not null)
         {
-            // Passwords travel to the realm only over TLS, or to the registry's own host (a local registry).
-            if (realm.Scheme != Uri.UriSchemeHttps && !string.Equals(realm.Host, _registry.Host, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new RegistryException(RegistryFailure.Denied, "registry's token realm is plain HTTP on another host; credentials not sent");
-            }
-
             request.Headers.Authorization = new AuthenticationHeaderValue(AuthChallenge.Basic, _credentials.BasicParameter());
         }
 
@@ -162,7 +161,7 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
             throw new RegistryException(RegistryFailure.InvalidResponse, "token service answered without a token");
         }
 
-        return (token, response.ExpiresIn is { } seconds and > 0 ? TimeSpan.FromSeconds(seconds) : DefaultTokenLifetime);
+        return (token, response.Lifetime(DefaultTokenLifetime));
     }
 
     /// <summary><c>repository:NAME:pull</c> for a distribution API path under the registry (<c>metadata_read</c> for ACR's <c>_tags</c>), else null.</summary>

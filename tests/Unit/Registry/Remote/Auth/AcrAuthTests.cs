@@ -69,7 +69,7 @@ public class AcrAuthTests
 
     private RegistryClient Client() =>
         new(
-            new HttpClient(new RegistryAuthHandler(new Uri(Registry), RegistryCredentials.Entra(_entra), new TokenCache(_time), _time, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = _routes }),
+            new HttpClient(new RegistryAuthHandler(new Uri(Registry), RegistryCredentials.Entra(_entra), new TokenCache(_time), TokenRealmPolicy.For(new Uri(Registry)), _time, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = _routes }),
             new Uri(Registry),
             new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
             NullLogger<RegistryClient>.Instance);
