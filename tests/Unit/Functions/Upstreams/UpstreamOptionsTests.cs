@@ -103,6 +103,8 @@ public class UpstreamOptionsTests
     [InlineData("Registry:Credential", "Keys", null)]
     [InlineData("Registries:x:Username", "me", "Registries:x: set exactly one of Url and Layout")]
     [InlineData("Mappings:0:Path", "tools/*", "Mappings:0: a mapping needs both Path and Repository")]
+    [InlineData("Registry:TokenRealms:0", "https://auth.test/token", "Registry:TokenRealms:0 must be an origin, scheme://host[:port] with http or https and no path, not 'https://auth.test/token'")]
+    [InlineData("Registry:TokenRealms:0", "ftp://auth.test", "Registry:TokenRealms:0 must be an origin, scheme://host[:port] with http or https and no path, not 'ftp://auth.test'")]
     public void Read_BadSetting_ThrowsOneLineReason(string key, string value, string? message)
     {
         var e = Record.Exception(() => Read((key, value)));
