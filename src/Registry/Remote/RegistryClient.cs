@@ -28,7 +28,7 @@ public sealed partial class RegistryClient : IOciSource
     private readonly ILogger _logger;
     private readonly UpstreamTimeouts _timeouts;
 
-    public RegistryClient(HttpClient http, Uri baseAddress, UpstreamTimeouts timeouts, ILogger<RegistryClient> logger)
+    public RegistryClient(HttpClient http, Uri baseAddress, UpstreamTimeouts timeouts, TimeProvider time, ILogger<RegistryClient> logger)
     {
         if (!baseAddress.IsAbsoluteUri || baseAddress.Scheme is not ("http" or "https"))
         {
@@ -39,9 +39,13 @@ public sealed partial class RegistryClient : IOciSource
         BaseAddress = Origin.AsBase(baseAddress);
         _timeouts = timeouts;
         _logger = logger;
+        Capabilities = new RepositoryCapabilities(time);
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>What this registry showed it cannot do, per repository (the referrers API; ACR's <c>_tags</c> beside it).</summary>
+    public RepositoryCapabilities Capabilities { get; }
 
     /// <summary>
     /// Whether the client's pipeline authenticates to the registry. Then the registry's own URLs are useless to

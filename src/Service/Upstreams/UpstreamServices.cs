@@ -95,6 +95,7 @@ public static class UpstreamServices
                 services.GetRequiredService<IHttpClientFactory>().CreateClient(UpstreamOptions.ClientName(id)),
                 options.Url!,
                 timeouts,
+                services.GetRequiredService<TimeProvider>(),
                 services.GetRequiredService<ILogger<RegistryClient>>())
             {
                 Authenticated = options.CredentialKind != RegistryCredentialKind.None,

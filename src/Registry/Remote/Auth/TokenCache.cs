@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.Internal;
 
 namespace SysextFunctions.Registry.Remote.Auth;
 
@@ -42,7 +41,7 @@ public sealed class TokenCache : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sizeLimit, 1);
         _time = time;
-        _entries = new MemoryCache(new MemoryCacheOptions { SizeLimit = sizeLimit, Clock = new Clock(time) });
+        _entries = new MemoryCache(new MemoryCacheOptions { SizeLimit = sizeLimit, Clock = new MemoryCacheClock(time) });
     }
 
     /// <summary>The scheme the registry last challenged with, so later requests carry credentials up front.</summary>
@@ -160,10 +159,4 @@ public sealed class TokenCache : IDisposable
     }
 
     private sealed record Entry(string? Value, RegistryException? Failure, DateTimeOffset RefreshAt);
-
-    /// <summary>MemoryCache's clock (it predates <see cref="TimeProvider"/>), so that expiry follows ours.</summary>
-    private sealed class Clock(TimeProvider time) : ISystemClock
-    {
-        public DateTimeOffset UtcNow => time.GetUtcNow();
-    }
 }

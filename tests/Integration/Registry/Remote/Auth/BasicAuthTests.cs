@@ -65,7 +65,7 @@ public sealed class BasicAuthTests : IAsyncLifetime
             }),
             _registry.Url,
             new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
-            NullLogger<RegistryClient>.Instance);
+            TimeProvider.System, NullLogger<RegistryClient>.Instance);
 
     [Fact]
     public async Task Client_RightPassword_ReadsTagsManifestAndBlob()

@@ -52,7 +52,7 @@ public sealed class TokenAuthTests : IAsyncLifetime
         {
             InnerHandler = _issuer.Ca.CreateHandler(allowRedirects: false),
         };
-        return new RegistryClient(new HttpClient(handler), _registry.Url, new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), NullLogger<RegistryClient>.Instance);
+        return new RegistryClient(new HttpClient(handler), _registry.Url, new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), _time, NullLogger<RegistryClient>.Instance);
     }
 
     [Fact]

@@ -72,7 +72,7 @@ public class AcrAuthTests
             new HttpClient(new RegistryAuthHandler(new Uri(Registry), RegistryCredentials.Entra(_entra), new TokenCache(_time), TokenRealmPolicy.For(new Uri(Registry)), _time, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = _routes }),
             new Uri(Registry),
             new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
-            NullLogger<RegistryClient>.Instance);
+            _time, NullLogger<RegistryClient>.Instance);
 
     private static Dictionary<string, string?> Form(HttpRequestMessage request)
     {

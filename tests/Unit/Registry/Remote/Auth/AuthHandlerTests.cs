@@ -20,7 +20,7 @@ public class AuthHandlerTests
             new HttpClient(new RegistryAuthHandler(new Uri(Registry), credentials, cache ?? new TokenCache(TimeProvider.System), realms ?? TokenRealmPolicy.For(new Uri(Registry)), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = routes }),
             new Uri(Registry),
             new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
-            NullLogger<RegistryClient>.Instance)
+            TimeProvider.System, NullLogger<RegistryClient>.Instance)
         { Authenticated = !credentials.IsAnonymous };
 
     private static HttpResponseMessage BasicChallengeOr(HttpRequestMessage request, Func<HttpResponseMessage> authorized)
