@@ -1,6 +1,8 @@
 using Azure.Identity;
+using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
+using SysextFunctions.Upstreams.Acr;
 
 namespace SysextFunctions.Upstreams;
 
@@ -89,13 +91,18 @@ public sealed class UpstreamOptions
     /// <summary>The named HttpClient of an upstream.</summary>
     public static string ClientName(string id) => id == DefaultId ? "registry" : $"registry:{id}";
 
-    /// <summary>The credentials to authenticate with; Azure credentials are made once per upstream, they cache tokens.</summary>
-    public RegistryCredentials CreateCredentials() => CredentialKind switch
+    /// <summary>
+    /// The credentials to authenticate with. An Entra ID identity becomes Azure Container Registry's token exchange
+    /// (<see cref="AcrTokenProvider"/>), made once per upstream: it and the Azure credential cache tokens.
+    /// </summary>
+    public RegistryCredentials CreateCredentials(TimeProvider time, ILogger<AcrTokenProvider> logger) => CredentialKind switch
     {
         RegistryCredentialKind.Basic => RegistryCredentials.Basic(Username!, Password ?? ""),
-        RegistryCredentialKind.ManagedIdentity => RegistryCredentials.Entra(new ManagedIdentityCredential(
-            string.IsNullOrEmpty(ManagedIdentityClientId) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(ManagedIdentityClientId))),
-        RegistryCredentialKind.DefaultAzure => RegistryCredentials.Entra(CreateDefaultAzureCredential()),
+        RegistryCredentialKind.ManagedIdentity => RegistryCredentials.Tokens(new AcrTokenProvider(
+            new ManagedIdentityCredential(string.IsNullOrEmpty(ManagedIdentityClientId) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(ManagedIdentityClientId)),
+            time,
+            logger)),
+        RegistryCredentialKind.DefaultAzure => RegistryCredentials.Tokens(new AcrTokenProvider(CreateDefaultAzureCredential(), time, logger)),
         _ => RegistryCredentials.Anonymous,
     };
 

@@ -10,6 +10,7 @@ using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Trust;
+using SysextFunctions.Upstreams.Acr;
 
 namespace SysextFunctions.Upstreams;
 
@@ -67,7 +68,7 @@ public static class UpstreamServices
         services.AddKeyedSingleton(id, (sp, _) => new UpstreamTimeouts(
             Options(sp, id).Timeout!.Value,
             sp.GetRequiredService<IOptions<RegistryResilienceOptions>>().Value.AttemptTimeout));
-        services.AddKeyedSingleton(id, (sp, _) => Options(sp, id).CreateCredentials());
+        services.AddKeyedSingleton(id, (sp, _) => Options(sp, id).CreateCredentials(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AcrTokenProvider>>()));
         services.AddKeyedSingleton(id, (sp, _) => new TokenCache(sp.GetRequiredService<TimeProvider>()));
         services.AddKeyedSingleton(id, (sp, _) => new TokenRealmPolicy(Options(sp, id).Url!, Options(sp, id).TokenRealmOrigins, sp.GetRequiredService<IHostAddressResolver>()));
         // Read once per upstream (validation has read it at start too): every pooled handler trusts the same CAs.
@@ -136,6 +137,5 @@ public static class UpstreamServices
                 sp.GetRequiredKeyedService<RegistryCredentials>(id),
                 sp.GetRequiredKeyedService<TokenCache>(id),
                 sp.GetRequiredKeyedService<TokenRealmPolicy>(id),
-                sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<RegistryAuthHandler>>()));
 }

@@ -8,8 +8,8 @@ namespace SysextFunctions.Registry.Remote.Auth;
 /// <summary>
 /// Authenticates requests to one registry: sends them with a cached credential, and on a 401 answers the
 /// registry's challenge (Basic, or the distribution token flow https://distribution.github.io/distribution/spec/auth/token/,
-/// or Azure Container Registry's Entra ID exchange https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md) and
-/// retries once. Requests to any other origin (registries redirect blobs to storage) go without Authorization.
+/// or the credentials' own <see cref="IAccessTokenProvider"/>) and retries once. Requests to any other origin
+/// (registries redirect blobs to storage) go without Authorization.
 /// </summary>
 public sealed partial class RegistryAuthHandler : DelegatingHandler
 {
@@ -19,15 +19,20 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
     /// <summary>Set on a request this handler sent with an Authorization header, for the caller to see.</summary>
     public static readonly HttpRequestOptionsKey<bool> AuthorizedOption = new("SysextFunctions.Registry.Authorized");
 
+    /// <summary>
+    /// The token scope of a request outside the distribution API (a registry's own listing API), set by whoever
+    /// sends it; distribution API paths have theirs from the path (<c>repository:NAME:pull</c>).
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<string> ScopeOption = new("SysextFunctions.Registry.Scope");
+
     private readonly Uri _registry;
     private readonly RegistryCredentials _credentials;
     private readonly TokenCache _cache;
     private readonly TokenEndpoint _tokens;
     private readonly TokenRealmPolicy _realms;
-    private readonly AcrTokenClient? _acr;
     private readonly ILogger _logger;
 
-    public RegistryAuthHandler(Uri registry, RegistryCredentials credentials, TokenCache cache, TokenRealmPolicy realms, TimeProvider time, ILogger<RegistryAuthHandler> logger)
+    public RegistryAuthHandler(Uri registry, RegistryCredentials credentials, TokenCache cache, TokenRealmPolicy realms, ILogger<RegistryAuthHandler> logger)
     {
         _registry = Origin.AsBase(registry);
         _credentials = credentials;
@@ -35,7 +40,6 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
         _realms = realms;
         // Token requests go past this handler, straight to the transport: they carry their own credentials.
         _tokens = new TokenEndpoint(base.SendAsync);
-        _acr = credentials.TokenCredential is { } entra ? new AcrTokenClient(_registry, entra, _tokens, cache, time, logger) : null;
         _logger = logger;
     }
 
@@ -48,7 +52,7 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var scope = ScopeOf(uri);
+        var scope = request.Options.TryGetValue(ScopeOption, out var given) ? given : ScopeOf(uri);
         var sent = CachedAuthorization(scope);
         request.Headers.Authorization = sent;
         request.Options.Set(AuthorizedOption, sent is not null);
@@ -119,18 +123,24 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
         return new AuthenticationHeaderValue(AuthChallenge.Bearer, token);
     }
 
-    /// <summary>A token for <paramref name="scope"/>: ACR's exchange with an Entra ID credential, else the distribution token flow.</summary>
+    /// <summary>A token for <paramref name="scope"/>: from the credentials' provider when they have one, else the distribution token flow.</summary>
     private async Task<(string, TimeSpan)> FetchTokenAsync(Uri realm, string? service, string? scope, CancellationToken cancellationToken)
     {
-        var (token, lifetime) = _acr is not null
-            ? await _acr.AccessTokenAsync(service ?? _registry.Host, scope, cancellationToken).ConfigureAwait(false)
+        var (token, lifetime) = _credentials.AccessTokens is { } provider
+            ? await provider.GetTokenAsync(new AccessTokenRequest(_registry, service ?? _registry.Host, scope, _tokens), cancellationToken).ConfigureAwait(false)
             : await BearerTokenAsync(realm, service, scope, cancellationToken).ConfigureAwait(false);
+        if (!TokenEndpoint.IsUsableToken(token))
+        {
+            // A provider's token goes into the same header: the same rule as for the token flow's.
+            throw new RegistryException(RegistryFailure.InvalidResponse, $"token provider gave a token that is not {TokenEndpoint.MaxTokenLength} or fewer visible ASCII characters");
+        }
+
         LogTokenFetched(_logger, _registry.Authority, scope ?? "", lifetime);
         return (token, lifetime);
     }
 
     /// <summary>GET realm?service=…&amp;scope=…, anonymously or with Basic credentials.</summary>
-    private async Task<(string, TimeSpan)> BearerTokenAsync(Uri realm, string? service, string? scope, CancellationToken cancellationToken)
+    private async Task<RegistryToken> BearerTokenAsync(Uri realm, string? service, string? scope, CancellationToken cancellationToken)
     {
         var query = new List<string>();
         if (service is not null)
@@ -161,10 +171,10 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
             throw new RegistryException(RegistryFailure.InvalidResponse, "token service answered without a token");
         }
 
-        return (token, response.Lifetime(DefaultTokenLifetime));
+        return new RegistryToken(token, response.Lifetime(DefaultTokenLifetime));
     }
 
-    /// <summary><c>repository:NAME:pull</c> for a distribution API path under the registry (<c>metadata_read</c> for ACR's <c>_tags</c>), else null.</summary>
+    /// <summary><c>repository:NAME:pull</c> for a distribution API path under the registry, else null.</summary>
     private string? ScopeOf(Uri uri)
     {
         var path = uri.AbsolutePath;
@@ -175,15 +185,12 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
         }
 
         var match = ApiPath().Match(path[basePath.Length..]);
-        // ACR's own listing (AcrTagListing) asks for metadata_read, not pull: cached under its own scope.
-        return !match.Success ? null
-            : match.Groups["acr"].Success ? $"repository:{match.Groups["acr"].Value}:metadata_read"
-            : $"repository:{match.Groups["name"].Value}:pull";
+        return match.Success ? $"repository:{match.Groups["name"].Value}:pull" : null;
     }
 
     private static string BearerKey(string? scope) => "bearer " + scope;
 
-    [GeneratedRegex("^(?:v2/(?<name>.+)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)|acr/v1/(?<acr>.+)/_tags)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\Av2/(?<name>.+)/(?:tags/list|manifests/[^/]+|blobs/[^/]+|referrers/[^/]+)\z", RegexOptions.CultureInvariant)]
     private static partial Regex ApiPath();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Fetched a token from {Registry} for {Scope}, valid {Lifetime}")]

@@ -11,7 +11,7 @@ namespace SysextFunctions.Registry.Remote.Auth;
 /// short run of visible ASCII (a CR or LF in it would otherwise fail the next request with an exception of the
 /// HTTP stack, a bare 500).
 /// </summary>
-internal sealed partial class TokenEndpoint(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send)
+public sealed partial class TokenEndpoint(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send)
 {
     /// <summary>Token responses are a few KiB; a larger one is refused.</summary>
     public const int MaxResponseBytes = 1024 * 1024;
@@ -22,7 +22,8 @@ internal sealed partial class TokenEndpoint(Func<HttpRequestMessage, Cancellatio
     /// <summary>The longest a token is used, whatever its <c>expires_in</c> says.</summary>
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromHours(24);
 
-    public async Task<TokenResponse> RequestAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
+    /// <summary>Sends <paramref name="request"/> and reads its token answer; <paramref name="what"/> names it in failures (no secrets).</summary>
+    public async Task<TokenResponse> RequestAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken = default)
     {
         using var response = await send(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)

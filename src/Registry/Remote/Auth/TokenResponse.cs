@@ -7,7 +7,7 @@ namespace SysextFunctions.Registry.Remote.Auth;
 /// What a token endpoint answers: https://distribution.github.io/distribution/spec/auth/token/#token-response-fields
 /// (<c>token</c>, or its OAuth2 alias <c>access_token</c>), and ACR's <c>/oauth2/exchange</c> (<c>refresh_token</c>).
 /// </summary>
-internal sealed record TokenResponse
+public sealed record TokenResponse
 {
     [JsonPropertyName("token")]
     public string? Token { get; init; }

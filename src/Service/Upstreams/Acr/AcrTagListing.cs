@@ -1,10 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Registry.Remote;
 
-namespace SysextFunctions.Registry.Remote;
+namespace SysextFunctions.Upstreams.Acr;
 
 /// <summary>How an upstream's tags are listed (<c>Registry:TagListing</c>).</summary>
 public enum TagListingMode
@@ -87,7 +89,7 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
     public Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, CancellationToken cancellationToken = default) =>
         client.GetBlobAsync(repository, digest, followRedirects, cancellationToken);
 
-    public Uri? BlobUri(string repository, Digest digest) => ((IOciSource)client).BlobUri(repository, digest);
+    public Uri? BlobUri(string repository, Digest digest) => client.BlobUri(repository, digest);
 
     public Task<IReadOnlyList<Descriptor>?> GetReferrersAsync(string repository, Digest subject, CancellationToken cancellationToken = default) =>
         client.GetReferrersAsync(repository, subject, cancellationToken);
@@ -106,7 +108,7 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
                 throw new RegistryException(RegistryFailure.InvalidResponse, $"ACR tag list of '{repository}' has more than {MaxPages} pages");
             }
 
-            var (body, following) = await client.GetPageAsync(next, $"ACR tags of '{repository}'", cancellationToken).ConfigureAwait(false);
+            var (body, following) = await client.GetPageAsync(next, $"ACR tags of '{repository}'", MetadataScope(repository), cancellationToken).ConfigureAwait(false);
             AcrTagList? list;
             try
             {
@@ -133,6 +135,9 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
 
         return tags;
     }
+
+    /// <summary>ACR's <c>_tags</c> wants <c>metadata_read</c>, not <c>pull</c>: its token is cached under its own scope.</summary>
+    private static string MetadataScope(string repository) => $"repository:{repository}:metadata_read";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Registry {Registry} gave no ACR tag listing of {Repository} ({Reason}); listing through the distribution API")]
     private static partial void LogFallback(ILogger logger, string registry, string repository, string reason);

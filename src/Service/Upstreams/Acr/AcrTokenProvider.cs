@@ -1,15 +1,19 @@
 using Azure.Core;
 using Microsoft.Extensions.Logging;
+using SysextFunctions.Registry;
+using SysextFunctions.Registry.Remote.Auth;
 
-namespace SysextFunctions.Registry.Remote.Auth;
+namespace SysextFunctions.Upstreams.Acr;
 
 /// <summary>
-/// Azure Container Registry's Entra ID exchange (https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md), kept
-/// apart from the challenge flow as the Azure SDK keeps its refresh- and access-token clients: Entra ID access
-/// token → ACR refresh token (<c>POST /oauth2/exchange</c>) → ACR access token for a scope
-/// (<c>POST /oauth2/token</c>). Both ACR tokens are cached; Entra ID tokens are cached by the credential itself.
+/// Azure Container Registry's Entra ID exchange (https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md), behind
+/// the generic client's <see cref="IAccessTokenProvider"/> as the Azure SDK keeps its refresh- and access-token
+/// clients apart from the challenge flow: Entra ID access token → ACR refresh token (<c>POST /oauth2/exchange</c>)
+/// → ACR access token for a scope (<c>POST /oauth2/token</c>), both at the registry's own origin. The access tokens
+/// are cached per scope by the auth handler; the refresh tokens here, per service (bounded, as the service is the
+/// registry's to name); Entra ID tokens by the credential itself. One per upstream: it outlives the pooled handlers.
 /// </summary>
-internal sealed partial class AcrTokenClient(Uri registry, TokenCredential entra, TokenEndpoint endpoint, TokenCache cache, TimeProvider time, ILogger logger)
+public sealed partial class AcrTokenProvider(TokenCredential entra, TimeProvider time, ILogger<AcrTokenProvider> logger) : IAccessTokenProvider, IDisposable
 {
     /// <summary>The Entra ID scope Azure Container Registry accepts for its token exchange.</summary>
     public const string EntraScope = "https://containerregistry.azure.net/.default";
@@ -17,47 +21,51 @@ internal sealed partial class AcrTokenClient(Uri registry, TokenCredential entra
     /// <summary>ACR refresh tokens live about 3 hours; used when the token does not say.</summary>
     public static readonly TimeSpan DefaultRefreshTokenLifetime = TimeSpan.FromHours(3);
 
-    /// <summary>An ACR access token for <paramref name="scope"/> and its lifetime.</summary>
-    public async Task<(string Token, TimeSpan Lifetime)> AccessTokenAsync(string service, string? scope, CancellationToken cancellationToken)
+    private readonly TokenCache _refreshTokens = new(time, sizeLimit: 256 * 1024);
+
+    /// <summary>An ACR access token for the request's scope and its lifetime.</summary>
+    public async Task<RegistryToken> GetTokenAsync(AccessTokenRequest request, CancellationToken cancellationToken = default)
     {
-        var refreshKey = "acr-refresh " + service;
+        var refreshKey = "acr-refresh " + request.Service;
         string? rejectedRefresh = null;
         for (var attempt = 0; ; attempt++)
         {
-            var refreshToken = await cache.GetOrFetchAsync(refreshKey, rejectedRefresh, ct => RefreshTokenAsync(service, ct), cancellationToken).ConfigureAwait(false);
+            var refreshToken = await _refreshTokens.GetOrFetchAsync(refreshKey, rejectedRefresh, ct => RefreshTokenAsync(request, ct), cancellationToken).ConfigureAwait(false);
             var form = new Dictionary<string, string>
             {
                 ["grant_type"] = "refresh_token",
-                ["service"] = service,
+                ["service"] = request.Service,
                 ["refresh_token"] = refreshToken,
             };
-            if (scope is not null)
+            if (request.Scope is not null)
             {
-                form["scope"] = scope;
+                form["scope"] = request.Scope;
             }
 
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(registry, "/oauth2/token")) { Content = new FormUrlEncodedContent(form) };
+            using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(request.Registry, "/oauth2/token")) { Content = new FormUrlEncodedContent(form) };
             try
             {
-                var response = await endpoint.RequestAsync(request, $"ACR token for {scope ?? "the registry"}", cancellationToken).ConfigureAwait(false);
+                var response = await request.Endpoint.RequestAsync(message, $"ACR token for {request.Scope ?? "the registry"}", cancellationToken).ConfigureAwait(false);
                 var token = response.AccessToken ?? response.Token;
                 if (string.IsNullOrEmpty(token))
                 {
                     throw new RegistryException(RegistryFailure.InvalidResponse, "ACR token endpoint answered without an access_token");
                 }
 
-                return (token, Lifetime(token, response, RegistryAuthHandler.DefaultTokenLifetime));
+                return new RegistryToken(token, Lifetime(token, response, RegistryAuthHandler.DefaultTokenLifetime));
             }
             catch (RegistryException e) when (e.Failure == RegistryFailure.Denied && attempt == 0)
             {
                 // The refresh token may have been revoked before its time: exchange once more.
                 rejectedRefresh = refreshToken;
-                cache.Remove(refreshKey, refreshToken);
+                _refreshTokens.Remove(refreshKey, refreshToken);
             }
         }
     }
 
-    private async Task<(string, TimeSpan)> RefreshTokenAsync(string service, CancellationToken cancellationToken)
+    public void Dispose() => _refreshTokens.Dispose();
+
+    private async Task<(string, TimeSpan)> RefreshTokenAsync(AccessTokenRequest request, CancellationToken cancellationToken)
     {
         AccessToken entraToken;
         try
@@ -67,18 +75,18 @@ internal sealed partial class AcrTokenClient(Uri registry, TokenCredential entra
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Azure.Identity's messages explain the failure without secrets; the client only hears "denied".
-            LogEntraFailure(logger, registry.Authority, e);
+            LogEntraFailure(logger, request.Registry.Authority, e);
             throw new RegistryException(RegistryFailure.Denied, "no Entra ID token for the registry (see the service log)", e);
         }
 
         var form = new Dictionary<string, string>
         {
             ["grant_type"] = "access_token",
-            ["service"] = service,
+            ["service"] = request.Service,
             ["access_token"] = entraToken.Token,
         };
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(registry, "/oauth2/exchange")) { Content = new FormUrlEncodedContent(form) };
-        var response = await endpoint.RequestAsync(request, "ACR refresh token", cancellationToken).ConfigureAwait(false);
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(request.Registry, "/oauth2/exchange")) { Content = new FormUrlEncodedContent(form) };
+        var response = await request.Endpoint.RequestAsync(message, "ACR refresh token", cancellationToken).ConfigureAwait(false);
         if (string.IsNullOrEmpty(response.RefreshToken))
         {
             throw new RegistryException(RegistryFailure.InvalidResponse, "ACR exchange answered without a refresh_token");

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Upstreams;
+using SysextFunctions.Upstreams.Acr;
 
 namespace SysextFunctions.Tests.Unit.Functions.Upstreams;
 
@@ -69,7 +71,7 @@ public class UpstreamOptionsTests
         var registry = Assert.Single(settings.Registries).Options;
         Assert.Equal(RegistryCredentialKind.ManagedIdentity, registry.CredentialKind);
         Assert.Equal("00000000-0000-0000-0000-000000000001", registry.ManagedIdentityClientId);
-        Assert.NotNull(registry.CreateCredentials().TokenCredential);
+        Assert.IsType<AcrTokenProvider>(registry.CreateCredentials(TimeProvider.System, NullLogger<AcrTokenProvider>.Instance).AccessTokens);
         Assert.Equal(2, settings.Mappings.Count);
         Assert.True(settings.Mappings[1].IsPrefix);
     }

@@ -59,7 +59,7 @@ public sealed class BasicAuthTests : IAsyncLifetime
 
     private RegistryClient Client(RegistryCredentials credentials) =>
         new(
-            new HttpClient(new RegistryAuthHandler(_registry.Url, credentials, new TokenCache(TimeProvider.System), TokenRealmPolicy.For(_registry.Url), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance)
+            new HttpClient(new RegistryAuthHandler(_registry.Url, credentials, new TokenCache(TimeProvider.System), TokenRealmPolicy.For(_registry.Url), NullLogger<RegistryAuthHandler>.Instance)
             {
                 InnerHandler = new SocketsHttpHandler { AllowAutoRedirect = false },
             }),

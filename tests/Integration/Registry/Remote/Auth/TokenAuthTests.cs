@@ -48,7 +48,7 @@ public sealed class TokenAuthTests : IAsyncLifetime
 
     private RegistryClient Client(RegistryCredentials? credentials = null, TokenCache? cache = null)
     {
-        var handler = new RegistryAuthHandler(_registry.Url, credentials ?? RegistryCredentials.Anonymous, cache ?? new TokenCache(_time), TokenRealmPolicy.For(_registry.Url), _time, NullLogger<RegistryAuthHandler>.Instance)
+        var handler = new RegistryAuthHandler(_registry.Url, credentials ?? RegistryCredentials.Anonymous, cache ?? new TokenCache(_time), TokenRealmPolicy.For(_registry.Url), NullLogger<RegistryAuthHandler>.Instance)
         {
             InnerHandler = _issuer.Ca.CreateHandler(allowRedirects: false),
         };

@@ -11,8 +11,9 @@ using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Tests.Support;
+using SysextFunctions.Upstreams.Acr;
 
-namespace SysextFunctions.Tests.Unit.Registry;
+namespace SysextFunctions.Tests.Unit.Functions.Upstreams.Acr;
 
 /// <summary>
 /// Azure Container Registry's tag listing with digests (<c>/acr/v1/&lt;name&gt;/_tags</c>), against <see cref="FakeAcr"/>
@@ -33,7 +34,7 @@ public sealed class AcrTagListingTests : IDisposable
         entra.GetTokenAsync(Arg.Any<TokenRequestContext>(), Arg.Any<CancellationToken>())
             .Returns(new ValueTask<AccessToken>(new AccessToken("entra", DateTimeOffset.UtcNow.AddHours(1))));
         var registry = url ?? FakeAcr.Url;
-        var auth = new RegistryAuthHandler(registry, RegistryCredentials.Entra(entra), new TokenCache(TimeProvider.System), TokenRealmPolicy.For(registry), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance)
+        var auth = new RegistryAuthHandler(registry, RegistryCredentials.Tokens(new AcrTokenProvider(entra, TimeProvider.System, NullLogger<AcrTokenProvider>.Instance)), new TokenCache(TimeProvider.System), TokenRealmPolicy.For(registry), NullLogger<RegistryAuthHandler>.Instance)
         {
             InnerHandler = _acr,
         };

@@ -17,7 +17,7 @@ public class AuthHandlerTests
     /// <summary>A client of <see cref="Registry"/> over the auth handler, on a route table.</summary>
     internal static RegistryClient Client(RouteHandler routes, RegistryCredentials credentials, TokenCache? cache = null, TokenRealmPolicy? realms = null) =>
         new(
-            new HttpClient(new RegistryAuthHandler(new Uri(Registry), credentials, cache ?? new TokenCache(TimeProvider.System), realms ?? TokenRealmPolicy.For(new Uri(Registry)), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = routes }),
+            new HttpClient(new RegistryAuthHandler(new Uri(Registry), credentials, cache ?? new TokenCache(TimeProvider.System), realms ?? TokenRealmPolicy.For(new Uri(Registry)), NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = routes }),
             new Uri(Registry),
             new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
             TimeProvider.System, NullLogger<RegistryClient>.Instance)
