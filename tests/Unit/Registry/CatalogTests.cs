@@ -16,7 +16,7 @@ public class CatalogTests
     private const string Registry = "https://registry.test";
 
     private static RegistryClient Client(RouteHandler routes) =>
-        new(new HttpClient(routes), new Uri(Registry), new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), NullLogger<RegistryClient>.Instance);
+        new(new HttpClient(routes), new Uri(Registry), new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), TimeProvider.System, NullLogger<RegistryClient>.Instance);
 
     private static Func<HttpRequestMessage, HttpResponseMessage> Page(string names, string? link = null) => _ =>
     {
