@@ -13,7 +13,10 @@ public sealed class CatalogueService(SysextCatalogue catalogue, ImageConfigDates
     {
         var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
         var files = withConfigDates ? await dates.FillAsync(upstream, snapshot.Files, cancellationToken).ConfigureAwait(false) : snapshot.Files;
-        return new RepositoryCatalogue(path.Repository, path.Name, files, snapshot.Signature is not null, Publisher(upstream));
+        return new RepositoryCatalogue(path.Repository, path.Name, files, snapshot.Signature is not null, Publisher(upstream))
+        {
+            ListedAt = snapshot.ListedAt,
+        };
     }
 
     /// <summary>With cosign keys, the listing holds only tags one of them signed (<see cref="SysextCatalogue"/>), so every file shown is.</summary>

@@ -12,6 +12,9 @@ namespace SysextFunctions.Catalogue;
 /// <param name="Publisher">What the publisher check (cosign keys, <c>Trust:CosignKeys</c>) says, or null when none is configured.</param>
 public sealed record RepositoryCatalogue(string Repository, string Name, IReadOnlyList<SysextFile> Files, bool ListSigned, string? Publisher = null)
 {
+    /// <summary>When the listing it was made from was made: what caches may keep it for is counted from then.</summary>
+    public DateTimeOffset ListedAt { get; init; }
+
     /// <summary>Files by version, newest first (sysupdate's order, as near as <see cref="VersionOrder"/> gets), each by architecture.</summary>
     public IReadOnlyList<IGrouping<string, SysextFile>> Versions =>
         [.. Files.OrderBy(f => f.Architecture ?? "", StringComparer.Ordinal).ThenBy(f => f.Name, StringComparer.Ordinal)

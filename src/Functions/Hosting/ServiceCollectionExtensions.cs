@@ -16,7 +16,9 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddSysextProxy(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<ProxyOptions>().Bind(configuration.GetSection(ProxyOptions.Section));
+        services.AddOptions<ProxyOptions>().Bind(configuration.GetSection(ProxyOptions.Section))
+            .Configure(o => o.AllowedHosts = configuration["AllowedHosts"]).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ProxyOptions>, ProxyOptionsValidation>();
 
         services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CacheOptions>, CacheOptionsValidation>();

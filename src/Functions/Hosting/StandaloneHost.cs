@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SysextFunctions.Http;
 
 namespace SysextFunctions.Hosting;
@@ -26,6 +28,15 @@ public static class StandaloneHost
         }
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Services.AddOptions<ServerLimitsOptions>().Bind(builder.Configuration.GetSection(ServerLimitsOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ServerLimitsOptions>, ServerLimitsOptionsValidation>();
+        // Applied when Kestrel starts, after StartupCheck has refused any bad value.
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerLimitsOptions>>((kestrel, limits) =>
+        {
+            kestrel.Limits.MaxConcurrentConnections = limits.Value.MaxConcurrentConnections;
+            kestrel.Limits.MaxResponseBufferSize = limits.Value.MaxResponseBufferSize;
+            kestrel.Limits.KeepAliveTimeout = limits.Value.KeepAliveTimeout;
+        });
         // The slim builder leaves out HTTPS: this lets Kestrel:Endpoints:<name>:Certificate (Path/KeyPath, or a store) serve it.
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Services.AddSysextProxy(builder.Configuration);

@@ -24,7 +24,8 @@ public static class UpstreamServices
         var ids = new UpstreamIds([UpstreamOptions.DefaultId, .. configuration.GetSection(UpstreamOptions.RegistriesSection).GetChildren().Select(s => s.Key)]);
         services.AddSingleton(ids);
         services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamOptionsValidation>();
-        services.AddOptions<RegistryResilienceOptions>().Bind(configuration.GetSection(RegistryResilienceOptions.Section));
+        services.AddOptions<RegistryResilienceOptions>().Bind(configuration.GetSection(RegistryResilienceOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RegistryResilienceOptions>, RegistryResilienceOptionsValidation>();
         foreach (var id in ids.All)
         {
             AddUpstream(services, configuration, id);

@@ -127,8 +127,12 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
         return tags;
     }
 
+    /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
+    private static void LogFallback(ILogger logger, string registry, string reason) =>
+        LogFallbackRaw(logger, LogText.Escape(registry), LogText.Escape(reason));
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Registry {Registry} has no ACR tag listing for us ({Reason}); listing through the distribution API")]
-    private static partial void LogFallback(ILogger logger, string registry, string reason);
+    private static partial void LogFallbackRaw(ILogger logger, string registry, string reason);
 }
 
 /// <summary>The body of ACR's <c>GET /acr/v1/&lt;repository&gt;/_tags</c>; only what a listing needs.</summary>

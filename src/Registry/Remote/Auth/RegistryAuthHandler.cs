@@ -184,9 +184,13 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
 
     private static string BearerKey(string? scope) => "bearer " + scope;
 
-    [GeneratedRegex("^(?:v2/(?<name>.+)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)|acr/v1/(?<acr>.+)/_tags)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A(?:v2/(?<name>.+)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)|acr/v1/(?<acr>.+)/_tags)\z", RegexOptions.CultureInvariant)]
     private static partial Regex ApiPath();
 
+    /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
+    private static void LogTokenFetched(ILogger logger, string registry, string scope, TimeSpan lifetime) =>
+        LogTokenFetchedRaw(logger, LogText.Escape(registry), LogText.Escape(scope), lifetime);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Fetched a token from {Registry} for {Scope}, valid {Lifetime}")]
-    private static partial void LogTokenFetched(ILogger logger, string registry, string scope, TimeSpan lifetime);
+    private static partial void LogTokenFetchedRaw(ILogger logger, string registry, string scope, TimeSpan lifetime);
 }
