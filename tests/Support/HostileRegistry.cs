@@ -49,13 +49,20 @@ internal sealed class HostileRegistry : IAsyncDisposable
     public HostileRegistry OnJson(string pathAndQuery, string json, string contentType = "application/json") =>
         On(pathAndQuery, context => Send(context, 200, contentType, Encoding.UTF8.GetBytes(json)));
 
-    /// <summary>Serves <paramref name="tag"/> of <paramref name="repository"/> as a one-layer sysext whose layer is <paramref name="content"/>; returns the layer's digest.</summary>
-    public string Push(string repository, string tag, byte[] content)
+    /// <summary>
+    /// Serves <paramref name="tag"/> of <paramref name="repository"/> as a one-layer sysext whose layer is
+    /// <paramref name="content"/>; returns the layer's digest, or with <paramref name="config"/> the config's.
+    /// </summary>
+    public string Push(string repository, string tag, byte[] content, byte[]? config = null)
     {
         var layer = Sha256(content);
-        var config = """{"architecture":"amd64","os":"linux"}"""u8.ToArray();
+        var configDigestOnly = config is not null;
+        config ??= """{"architecture":"amd64","os":"linux"}"""u8.ToArray();
         var manifest = Encoding.UTF8.GetBytes(
-            $$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{Sha256(config)}}","size":{{config.Length}}},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{{layer}}","size":{{content.Length}},"annotations":{"org.opencontainers.image.title":"{{repository}}-{{tag}}.raw"}}]}""");
+            "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"," +
+            $"\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"{Sha256(config)}\",\"size\":{config.Length}}}," +
+            $"\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{layer}\",\"size\":{content.Length}," +
+            $"\"annotations\":{{\"org.opencontainers.image.title\":\"{repository[(repository.LastIndexOf('/') + 1)..]}-{tag}.raw\"}}}}]}}");
         var digest = Sha256(manifest);
         foreach (var reference in (string[])[tag, digest])
         {
@@ -68,7 +75,7 @@ internal sealed class HostileRegistry : IAsyncDisposable
 
         On($"/v2/{repository}/blobs/{layer}", context => Send(context, 200, "application/octet-stream", content));
         On($"/v2/{repository}/blobs/{Sha256(config)}", context => Send(context, 200, "application/vnd.oci.image.config.v1+json", config));
-        return layer;
+        return configDigestOnly ? Sha256(config) : layer;
     }
 
     /// <summary>How many requests asked for exactly this path (and query).</summary>

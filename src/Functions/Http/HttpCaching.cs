@@ -52,7 +52,7 @@ public enum CacheRoute
 /// CDN never hands one machine's list to another.</item>
 /// </list>
 /// </summary>
-public sealed class HttpCaching(IOptions<CacheOptions> options, IOptions<ProxyOptions> proxy, TimeProvider time)
+public sealed class HttpCaching(IOptions<CacheOptions> options, TimeProvider time)
 {
     /// <summary>
     /// With <c>Cache:ChecksumsTtl=0</c> every request lists afresh, so a cache may keep a copy but must ask again
@@ -77,6 +77,9 @@ public sealed class HttpCaching(IOptions<CacheOptions> options, IOptions<ProxyOp
 
         /// <summary>A path under a machine key: the answer is for one machine only.</summary>
         public bool MachineScoped { get; set; }
+
+        /// <summary>The answer names the URL the request used (its Host, or forwarded headers): no cache may keep it.</summary>
+        public bool FromRequestHost { get; set; }
     }
 
     /// <summary>
@@ -104,10 +107,19 @@ public sealed class HttpCaching(IOptions<CacheOptions> options, IOptions<ProxyOp
         }
     }
 
+    /// <summary>Notes that the answer names the URL the request used (no <c>Proxy:PublicUrl</c>).</summary>
+    public static void DependsOnHost(HttpContext context)
+    {
+        if (context.Features.Get<Decision>() is { } decision)
+        {
+            decision.FromRequestHost = true;
+        }
+    }
+
     /// <summary>The headers of a response with <paramref name="decision"/>'s route and the response's status, set over whatever was there.</summary>
     public void Apply(HttpResponse response, Decision decision)
     {
-        var (cacheControl, vary) = Decide(decision.Route, response.StatusCode, decision.ListedAt, decision.MachineScoped);
+        var (cacheControl, vary) = Decide(decision.Route, response.StatusCode, decision.ListedAt, decision.MachineScoped, decision.FromRequestHost, options.Value.ChecksumsTtl, time.GetUtcNow());
         response.Headers.CacheControl = cacheControl;
         if (vary is not null)
         {
@@ -120,7 +132,7 @@ public sealed class HttpCaching(IOptions<CacheOptions> options, IOptions<ProxyOp
     }
 
     /// <summary>The policy itself: <c>Cache-Control</c> and <c>Vary</c> for a route and status.</summary>
-    public (string CacheControl, string? Vary) Decide(CacheRoute route, int status, DateTimeOffset? listedAt, bool machineScoped = false)
+    public static (string CacheControl, string? Vary) Decide(CacheRoute route, int status, DateTimeOffset? listedAt, bool machineScoped, bool fromRequestHost, TimeSpan ttl, DateTimeOffset now)
     {
         // 304 carries what its 200 would have (RFC 9111 §4.3.4); 3xx only on files (the redirect to the bytes).
         var success = status is >= 200 and < 300 or StatusCodes.Status304NotModified
@@ -130,14 +142,12 @@ public sealed class HttpCaching(IOptions<CacheOptions> options, IOptions<ProxyOp
             return (NoStore, route is CacheRoute.Root or CacheRoute.Catalogue ? "Accept" : null);
         }
 
-        var fixedUrl = proxy.Value.PublicUrl is not null;
         var cacheControl = route switch
         {
-            CacheRoute.Root => Negotiated,
-            CacheRoute.Catalogue => fixedUrl ? Negotiated : NoStore,
-            CacheRoute.Listing or CacheRoute.CatalogueJson => ForListing(listedAt),
-            CacheRoute.File => ForFile(),
-            CacheRoute.Transfer => fixedUrl ? ForListing(listedAt) : NoStore,
+            _ when fromRequestHost => NoStore,
+            CacheRoute.Root or CacheRoute.Catalogue => Negotiated,
+            CacheRoute.Listing or CacheRoute.CatalogueJson or CacheRoute.Transfer => ForListing(listedAt, ttl, now),
+            CacheRoute.File => ForFile(ttl),
             _ => NoStore,
         };
         if (machineScoped && cacheControl.StartsWith("public", StringComparison.Ordinal))
@@ -149,23 +159,11 @@ public sealed class HttpCaching(IOptions<CacheOptions> options, IOptions<ProxyOp
     }
 
     /// <summary>For answers made from a listing: fresh for what is left of the listing's time to live.</summary>
-    private string ForListing(DateTimeOffset? listedAt)
-    {
-        var ttl = options.Value.ChecksumsTtl;
-        if (ttl <= TimeSpan.Zero || listedAt is not { } listed)
-        {
-            return Revalidate;
-        }
-
-        return Public(listed + ttl - time.GetUtcNow());
-    }
+    private static string ForListing(DateTimeOffset? listedAt, TimeSpan ttl, DateTimeOffset now) =>
+        ttl <= TimeSpan.Zero || listedAt is not { } listed ? Revalidate : Public(listed + ttl - now);
 
     /// <summary>For files and the redirects to them: fresh for one listing time to live at most.</summary>
-    private string ForFile()
-    {
-        var ttl = options.Value.ChecksumsTtl;
-        return ttl <= TimeSpan.Zero ? Revalidate : Public(ttl);
-    }
+    private static string ForFile(TimeSpan ttl) => ttl <= TimeSpan.Zero ? Revalidate : Public(ttl);
 
     /// <summary>
     /// Whether the request's <c>If-None-Match</c> names <paramref name="etag"/> (or is <c>*</c>), compared weakly as

@@ -84,6 +84,11 @@ public sealed class CatalogueEndpoints(CatalogueService catalogues, ServedReposi
     /// <summary><c>scheme://host[:port]/&lt;repository&gt;/</c> as clients reach it (<see cref="RequestOrigin"/>).</summary>
     private (Uri? Url, RequestOrigin.Refusal Refusal) RepositoryUrl(HttpRequest request, SysupdatePath path)
     {
+        if (options.Value.PublicUrl is null)
+        {
+            HttpCaching.DependsOnHost(request.HttpContext);
+        }
+
         var (origin, refusal) = RequestOrigin.Of(request, options.Value);
         return (origin is null ? null : new Uri(origin, path.Repository + "/"), refusal);
     }
