@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// A fake registry on real Kestrel at 127.0.0.1 that answers what a row of a hostile-registry table wants: a route

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// The real <c>oras</c> (Debian's package, unpacked by scripts/install-test-prereqs.sh and linked as tools/oras/oras),
