@@ -90,6 +90,9 @@ param allowedClientRanges string[] = []
 @description('Put Azure Front Door (Standard) in front of the app: a global endpoint that caches what the app\'s Cache-Control allows. The app then admits only this Front Door, and allowedClientRanges is enforced by a WAF policy at the edge.')
 param frontDoor bool = false
 
+@description('The URL clients reach the app at (Proxy__PublicUrl): a custom domain, or the Front Door endpoint (frontDoorEndpointUrl) once it exists. Generated transfer definitions and the catalogue name it whatever a request\'s Host says. Empty: the app\'s own https URL.')
+param publicUrl string = ''
+
 var token = uniqueString(resourceGroup().id)
 var registryResourceGroupName = empty(registryResourceGroup) ? resourceGroup().name : registryResourceGroup
 var baseTags = union(tags, { 'azd-env-name': environmentName })
@@ -209,6 +212,7 @@ module functionApp 'modules/function-app.bicep' = {
     allowedClientRanges: frontDoor ? [] : allowedClientRanges
     frontDoorId: frontDoor ? frontDoorProfile!.properties.frontDoorId : ''
     appSettings: appSettings
+    publicUrl: publicUrl
   }
 }
 
@@ -240,7 +244,10 @@ output identityPrincipalId string = identity.properties.principalId
 @description('Base URL of the Front Door endpoint; empty without frontDoor. Give clients this one.')
 output frontDoorEndpointUrl string = frontDoor ? 'https://${frontDoorRoutes!.outputs.hostName}' : ''
 
-var publicUrl = frontDoor ? 'https://${frontDoorRoutes!.outputs.hostName}' : endpointUrl
+var clientUrl = !empty(publicUrl) ? publicUrl : frontDoor ? 'https://${frontDoorRoutes!.outputs.hostName}' : endpointUrl
+
+@description('Proxy__PublicUrl as set on the app: the URL generated transfer definitions name.')
+output publicUrl string = functionApp.outputs.publicUrl
 
 @description('URL of the first mapping, for a sysupdate transfer file (through Front Door when it is on).')
-output sysupdatePathExample string = empty(mappings) ? publicUrl : '${publicUrl}/${mappings[0].path}'
+output sysupdatePathExample string = empty(mappings) ? clientUrl : '${clientUrl}/${mappings[0].path}'

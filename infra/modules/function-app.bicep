@@ -41,6 +41,9 @@ param frontDoorId string = ''
 @description('App settings (name -> value).')
 param appSettings object
 
+@description('Proxy__PublicUrl: the URL clients use; empty for the app\'s own https URL.')
+param publicUrl string = ''
+
 var clientRestrictions = [
   for (range, i) in allowedClientRanges: {
     name: 'client-${i}'
@@ -132,9 +135,10 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
     }
   }
 
+  // The app's own host name is known only here, so the public URL is added here.
   resource appsettings 'config' = {
     name: 'appsettings'
-    properties: appSettings
+    properties: union(appSettings, { Proxy__PublicUrl: effectivePublicUrl })
   }
 
   resource ftpPublishing 'basicPublishingCredentialsPolicies' = {
@@ -148,3 +152,7 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
 output name string = app.name
 
 output defaultHostName string = app.properties.defaultHostName
+
+var effectivePublicUrl = empty(publicUrl) ? 'https://${app.properties.defaultHostName}' : publicUrl
+
+output publicUrl string = effectivePublicUrl

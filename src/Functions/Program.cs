@@ -11,9 +11,23 @@ if (FunctionsHostDetection.IsFunctionsHost(args))
     builder.ConfigureFunctionsWebApplication();
     builder.Services.AddSysextProxy(builder.Configuration);
     builder.Services.AddSysextFunctionsTelemetry(builder.Configuration);
-    await builder.Build().RunAsync();
+    var host = builder.Build();
+    if (StartupCheck.Refuse(host.Services, Console.Error) is { } exitCode)
+    {
+        return exitCode;
+    }
+
+    await host.RunAsync();
 }
 else
 {
-    await StandaloneHost.Build(args).RunAsync();
+    var app = StandaloneHost.Build(args);
+    if (StartupCheck.Refuse(app.Services, Console.Error) is { } exitCode)
+    {
+        return exitCode;
+    }
+
+    await app.RunAsync();
 }
+
+return 0;

@@ -1,4 +1,11 @@
 using SysextFunctions.Hosting;
 
 // The same host the Functions project starts when no Functions host started it (Hosting/StandaloneHost.cs).
-await StandaloneHost.Build(args).RunAsync();
+var app = StandaloneHost.Build(args);
+if (StartupCheck.Refuse(app.Services, Console.Error) is { } exitCode)
+{
+    return exitCode;
+}
+
+await app.RunAsync();
+return 0;

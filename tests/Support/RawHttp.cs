@@ -14,7 +14,8 @@ internal static class RawHttp
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<RawResponse> SendAsync(Uri server, string target, string method = "GET", string extraHeaders = "", TimeSpan? timeout = null)
+    /// <param name="hostHeader">The Host header to send instead of the server's own authority (a hostile client's).</param>
+    public static async Task<RawResponse> SendAsync(Uri server, string target, string method = "GET", string extraHeaders = "", TimeSpan? timeout = null, string? hostHeader = null)
     {
         var limit = timeout ?? DefaultTimeout;
         using var patience = new CancellationTokenSource(limit);
@@ -24,7 +25,7 @@ internal static class RawHttp
         {
             await tcp.ConnectAsync(server.Host, server.Port, patience.Token);
             var stream = tcp.GetStream();
-            var request = $"{method} {target} HTTP/1.1\r\nHost: {server.Authority}\r\nConnection: close\r\n{extraHeaders}\r\n";
+            var request = $"{method} {target} HTTP/1.1\r\nHost: {hostHeader ?? server.Authority}\r\nConnection: close\r\n{extraHeaders}\r\n";
             await stream.WriteAsync(Encoding.Latin1.GetBytes(request), patience.Token);
             var buffer = new byte[64 * 1024];
             int read;

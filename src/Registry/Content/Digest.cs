@@ -37,9 +37,9 @@ public readonly partial record struct Digest(string Algorithm, string Encoded)
 
     public static Digest Sha256(ReadOnlySpan<byte> hash) => new("sha256", Convert.ToHexStringLower(hash));
 
-    [GeneratedRegex(@"^(?<alg>[a-z0-9]+(?:[.+_-][a-z0-9]+)*):(?<enc>[a-zA-Z0-9=_-]+)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A(?<alg>[a-z0-9]+(?:[.+_-][a-z0-9]+)*):(?<enc>[a-zA-Z0-9=_-]+)\z", RegexOptions.CultureInvariant)]
     private static partial Regex DigestPattern();
 
-    [GeneratedRegex("^[a-f0-9]{64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-f0-9]{64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Sha256Hex();
 }

@@ -19,6 +19,6 @@ public static partial class ReferrerTags
     /// <summary>cosign 2's signature tag for <paramref name="subject"/>: a manifest with one layer per signature.</summary>
     public static string CosignSignatureTag(Digest subject) => $"{subject.Algorithm}-{subject.Encoded}.sig";
 
-    [GeneratedRegex(@"^sha256-[a-f0-9]{64}(\.(sig|att|sbom))?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\Asha256-[a-f0-9]{64}(\.(sig|att|sbom))?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

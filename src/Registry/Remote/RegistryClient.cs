@@ -192,6 +192,13 @@ public sealed partial class RegistryClient : IOciSource
             }
 
             location = location.IsAbsoluteUri ? location : new Uri(uri, location);
+            if (location.Scheme is not ("http" or "https"))
+            {
+                // Neither followed nor passed on: a client would be sent to file:, javascript: or ftp: in our name.
+                // Only the scheme is named, the rest of the URL is the registry's and may carry anything.
+                throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: redirect to a {location.Scheme}: URL refused");
+            }
+
             // A redirect within a registry that wanted credentials (even an anonymous token) is no storage URL a
             // client could use: follow it here.
             if (!followRedirects && !((Authenticated || authorized) && Origin.Same(location, BaseAddress)))

@@ -15,7 +15,10 @@ public sealed class CatalogueService(SysextCatalogue catalogue, ImageConfigDates
         var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
         var files = withConfigDates ? await dates.FillAsync(upstream, snapshot.Files, cancellationToken).ConfigureAwait(false) : snapshot.Files;
         var rollout = await rollouts.GetAsync(upstream, snapshot, cancellationToken).ConfigureAwait(false);
-        return new RepositoryCatalogue(path.Repository, path.Name, files, snapshot.Signature is not null, Publisher(upstream), rollout);
+        return new RepositoryCatalogue(path.Repository, path.Name, files, snapshot.Signature is not null, Publisher(upstream), rollout)
+        {
+            ListedAt = snapshot.ListedAt,
+        };
     }
 
     /// <summary>With cosign keys, the listing holds only tags one of them signed (<see cref="SysextCatalogue"/>), so every file shown is.</summary>

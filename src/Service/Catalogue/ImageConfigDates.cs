@@ -13,11 +13,21 @@ namespace SysextFunctions.Catalogue;
 /// (what <c>docker push</c> and buildah write keep the date in the config). Only for the catalogue, never for
 /// SHA256SUMS, and bounded: configs of at most <see cref="ManifestFacts.MaxConfigBytes"/>, at most
 /// <see cref="MaxReadsPerRequest"/> of them, within <see cref="Budget"/>; a date that does not arrive in time is
-/// left out. Configs are content-addressed, so a date read once holds for good and is cached by digest.
+/// left out. Configs are content-addressed, so a date read once holds for good and is cached by digest. A read that
+/// failed is remembered for <see cref="FailureTtl"/> (at most <see cref="MaxFailures"/> digests, the digests being the
+/// registry's choice), so that catalogue requests against a failing registry do not each read every config again.
 /// </summary>
-public sealed partial class ImageConfigDates(HybridCache cache, ILogger<ImageConfigDates> logger)
+public sealed partial class ImageConfigDates(HybridCache cache, TimeProvider time, ILogger<ImageConfigDates> logger)
 {
     public const int MaxReadsPerRequest = 32;
+
+    /// <summary>How long a failed read is not tried again: long enough to spare a failing registry, short enough to recover.</summary>
+    public static readonly TimeSpan FailureTtl = TimeSpan.FromMinutes(1);
+
+    /// <summary>The most failed digests remembered; past it, the oldest are forgotten first.</summary>
+    public const int MaxFailures = 4096;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Digest, DateTimeOffset> _failedUntil = new();
 
     /// <summary>How long one catalogue request may spend reading configs.</summary>
     public static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
@@ -34,7 +44,12 @@ public sealed partial class ImageConfigDates(HybridCache cache, ILogger<ImageCon
     /// <param name="unread">Collects the configs that could not be read (rather than read and found without a date).</param>
     public async Task<IReadOnlyList<SysextFile>> FillAsync(Upstream upstream, IReadOnlyList<SysextFile> files, int maxReads, ISet<Digest>? unread, CancellationToken cancellationToken = default)
     {
-        var wanted = files.Where(f => f.Created is null).Select(f => f.Config).OfType<Digest>().Distinct().Take(maxReads).ToList();
+        var now = time.GetUtcNow();
+        var missing = files.Where(f => f.Created is null).Select(f => f.Config).OfType<Digest>().Distinct().ToList();
+        // A config that failed a moment ago is not asked for again (FailureTtl), but it still counts as unread.
+        var recentlyFailed = missing.Where(d => _failedUntil.TryGetValue(d, out var until) && until > now).ToHashSet();
+        unread?.UnionWith(recentlyFailed);
+        var wanted = missing.Where(d => !recentlyFailed.Contains(d)).Take(maxReads).ToList();
         if (wanted.Count == 0)
         {
             return files;
@@ -90,10 +105,26 @@ public sealed partial class ImageConfigDates(HybridCache cache, ILogger<ImageCon
         }
         catch (Exception e) when (e is RegistryException or IOException or HttpRequestException)
         {
-            // Not cached: the registry may answer next time. A date is never worth failing the page for.
+            // Cached only briefly: the registry may answer next time. A date is never worth failing the page for.
             LogConfigUnread(logger, upstream.Repository, digest.ToString(), e.Message);
+            RememberFailure(digest);
             return (null, false);
         }
+    }
+
+    private void RememberFailure(Digest digest)
+    {
+        var now = time.GetUtcNow();
+        if (_failedUntil.Count >= MaxFailures)
+        {
+            // Expired first; if all are current, the soonest to expire, until there is room again.
+            foreach (var (key, until) in _failedUntil.OrderBy(e => e.Value).Take(Math.Max(_failedUntil.Count - MaxFailures + 1, _failedUntil.Count(e => e.Value <= now))))
+            {
+                _failedUntil.TryRemove(key, out _);
+            }
+        }
+
+        _failedUntil[digest] = now + FailureTtl;
     }
 
     /// <summary>The date the config holds ("" for none): its label first, which the publisher set, else <c>created</c>.</summary>
@@ -126,8 +157,12 @@ public sealed partial class ImageConfigDates(HybridCache cache, ILogger<ImageCon
         return ManifestFacts.ParseCreated(created) is { Year: > 1970 } ? created! : "";
     }
 
+    /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
+    private static void LogConfigUnread(ILogger logger, string repository, string digest, string reason) =>
+        LogConfigUnreadRaw(logger, LogText.Escape(repository), LogText.Escape(digest), LogText.Escape(reason));
+
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Image config {Digest} of {Repository} not read for a date: {Reason}")]
-    private static partial void LogConfigUnread(ILogger logger, string repository, string digest, string reason);
+    private static partial void LogConfigUnreadRaw(ILogger logger, string repository, string digest, string reason);
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Catalogue of {Repository}: {Read} of {Wanted} image config dates read in time")]
     private static partial void LogBudgetSpent(ILogger logger, string repository, int read, int wanted);

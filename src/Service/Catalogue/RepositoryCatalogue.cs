@@ -14,6 +14,9 @@ namespace SysextFunctions.Catalogue;
 /// <param name="Rollout">Where each version's rollout stands, or null when no schedule applies.</param>
 public sealed record RepositoryCatalogue(string Repository, string Name, IReadOnlyList<SysextFile> Files, bool ListSigned, string? Publisher = null, RepositoryRollout? Rollout = null)
 {
+    /// <summary>When the listing it was made from was made: what caches may keep it for is counted from then.</summary>
+    public DateTimeOffset ListedAt { get; init; }
+
     /// <summary>Files by version, newest first (sysupdate's order, as near as <see cref="VersionOrder"/> gets), each by architecture.</summary>
     public IReadOnlyList<IGrouping<string, SysextFile>> Versions =>
         [.. Files.OrderBy(f => f.Architecture ?? "", StringComparer.Ordinal).ThenBy(f => f.Name, StringComparer.Ordinal)

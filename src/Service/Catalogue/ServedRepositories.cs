@@ -68,8 +68,12 @@ public sealed partial class ServedRepositories(UpstreamResolver upstreams, Hybri
     [ImmutableObject(true)]
     private sealed record Listed(IReadOnlyList<string> Repositories, bool Truncated, string? Refusal);
 
+    /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
+    private static void LogRefused(ILogger logger, string reason) =>
+        LogRefusedRaw(logger, LogText.Escape(reason));
+
     [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "The registry gives no repository list: {Reason}")]
-    private static partial void LogRefused(ILogger logger, string reason);
+    private static partial void LogRefusedRaw(ILogger logger, string reason);
 }
 
 /// <param name="Repositories">Exact repository paths, each served at <c>/&lt;path&gt;/</c>.</param>

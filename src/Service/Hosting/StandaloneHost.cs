@@ -1,7 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HostFiltering;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SysextFunctions.Http;
 
 namespace SysextFunctions.Hosting;
@@ -24,7 +28,33 @@ public static class StandaloneHost
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Services.AddOptions<ServerLimitsOptions>().Bind(builder.Configuration.GetSection(ServerLimitsOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ServerLimitsOptions>, ServerLimitsOptionsValidation>();
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            kestrel.AddServerHeader = false;
+            // Kestrel's options are made while the app is built, before StartupCheck: read the limits here without
+            // throwing, apply them when valid; a bad value is then refused by StartupCheck with its one line.
+            ServerLimitsOptions? limits;
+            try
+            {
+                limits = context.Configuration.GetSection(ServerLimitsOptions.Section).Get<ServerLimitsOptions>() ?? new ServerLimitsOptions();
+            }
+            catch (InvalidOperationException)
+            {
+                limits = null;
+            }
+
+            if (limits is not null && new ServerLimitsOptionsValidation().Validate(null, limits).Succeeded)
+            {
+                kestrel.Limits.MaxConcurrentConnections = limits.MaxConcurrentConnections;
+                kestrel.Limits.MaxResponseBufferSize = limits.MaxResponseBufferSize;
+                kestrel.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
+            }
+        });
+        // AllowedHosts is checked by SysextHandler in both hostings, with a plain-text 400 like every refusal; ASP.NET
+        // Core's own host filtering (an HTML 400 without Cache-Control, standalone only) is left with nothing to do.
+        builder.Services.PostConfigure<HostFilteringOptions>(o => o.AllowedHosts = ["*"]);
         // The slim builder leaves out HTTPS: this lets Kestrel:Endpoints:<name>:Certificate (Path/KeyPath, or a store) serve it.
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Services.AddSysextProxy(builder.Configuration);

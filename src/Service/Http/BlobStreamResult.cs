@@ -16,9 +16,12 @@ namespace SysextFunctions.Http;
 /// </summary>
 public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob, string repository) : IResult
 {
-    // Large chunks mean few syscalls and flushes on both sockets; the server's pipe rents them from a pool.
-    private const int ChunkSize = 1024 * 1024;
-    private const int FillBytes = 256 * 1024;
+    // What one connection holds while its client reads: this chunk plus what Kestrel buffers before a flush waits
+    // (Kestrel:Limits:MaxResponseBufferSize). Small enough that 1,000 slow readers stay within the figure in
+    // docs/configuration.md, and below the large object heap's 85,000 bytes, so that what slow readers held is
+    // compacted and given back after they go; large enough for few syscalls per megabyte.
+    private const int ChunkSize = 32 * 1024;
+    private const int FillBytes = 32 * 1024;
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -171,6 +174,10 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
         return Digest.Sha256(digest) == expected;
     }
 
+    /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
+    private static void LogMismatch(ILogger logger, string file, string digest, string reason) =>
+        LogMismatchRaw(logger, LogText.Escape(file), LogText.Escape(digest), LogText.Escape(reason));
+
     [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Aborted delivery of {File} ({Digest}): {Reason}")]
-    private static partial void LogMismatch(ILogger logger, string file, string digest, string reason);
+    private static partial void LogMismatchRaw(ILogger logger, string file, string digest, string reason);
 }

@@ -8,11 +8,17 @@ namespace SysextFunctions.Http;
 public static class ErrorResults
 {
     /// <summary>
-    /// Never stored (RFC 9111 §5.2.2.5): a registry hiccup cached by a CDN would outlive the hiccup, and a 404 for a
-    /// tag about to be pushed would hide it.
+    /// A short plain-text reason on one line. Never stored: <see cref="HttpCaching"/> gives every 4xx and 5xx
+    /// <c>no-store</c> as the response starts.
     /// </summary>
     public static IResult Text(int status, string reason) =>
-        HttpCaching.With("no-store", Results.Text(reason + "\n", "text/plain; charset=utf-8", statusCode: status));
+        Results.Text(OneLine(reason) + "\n", "text/plain; charset=utf-8", statusCode: status);
+
+    /// <summary>The last resort: what an unexpected exception becomes, with nothing of the exception in it.</summary>
+    public static IResult Unexpected() => Text(StatusCodes.Status500InternalServerError, "internal error");
+
+    /// <summary>A reason may carry text from outside (a registry's): control characters never reach the client.</summary>
+    private static string OneLine(string reason) => LogText.Escape(reason);
 
     public static IResult From(PathFailure failure, string reason) => Text(
         failure switch

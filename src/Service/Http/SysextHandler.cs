@@ -28,10 +28,31 @@ public sealed partial class SysextHandler(
 {
     public const string Description = "Sysext Functions: systemd-sysupdate sources from an OCI registry. GET /<repository>/SHA256SUMS";
 
+    private static readonly byte[] DescriptionBytes = System.Text.Encoding.UTF8.GetBytes(Description + "\n");
+
+    /// <summary>
+    /// The answer to one request, whatever happens: an exception nothing else caught becomes a short plain-text 500
+    /// (or, once bytes have gone out, a reset connection), in both hostings, since both run this.
+    /// </summary>
     public async Task<IResult> HandleAsync(HttpContext context)
     {
+        var decision = caching.Begin(context);
+        try
+        {
+            return new LastResort(await AnswerAsync(context, decision).ConfigureAwait(false), caching, decision, logger);
+        }
+        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            LogUnexpected(logger, e.GetType().Name, e);
+            return ErrorResults.Unexpected();
+        }
+    }
+
+    private async Task<IResult> AnswerAsync(HttpContext context, HttpCaching.Decision decision)
+    {
         var request = context.Request;
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        // Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET, whatever HttpMethods.IsGet would say.
+        if (request.Method is not ("GET" or "HEAD"))
         {
             context.Response.Headers.Allow = "GET, HEAD";
             return ErrorResults.Text(StatusCodes.Status405MethodNotAllowed, "only GET and HEAD are supported");
@@ -43,18 +64,14 @@ public sealed partial class SysextHandler(
             return ErrorResults.From(parsed.Failure, parsed.Error!);
         }
 
-        var result = await AnswerAsync(context, path).ConfigureAwait(false);
-        return path.Machine is null ? result : HttpCaching.Private(result);
-    }
-
-    private async Task<IResult> AnswerAsync(HttpContext context, SysupdatePath path)
-    {
-        var request = context.Request;
+        decision.Route = RouteOf(path.Resource);
+        // A machine-scoped answer is one machine's: no shared cache may hand it to another (HttpCaching: private).
+        decision.MachineScoped = path.Machine is not null;
         if (path.Resource is SysupdateResource.Root)
         {
             return CatalogueEndpoints.WantsPage(request)
                 ? await pages.IndexAsync(context).ConfigureAwait(false)
-                : Results.Text(Description + "\n", "text/plain; charset=utf-8");
+                : Results.Bytes(DescriptionBytes, "text/plain; charset=utf-8", entityTag: HttpCaching.ETagOf(DescriptionBytes));
         }
 
         if (upstreams.Resolve(path.Repository) is not { } upstream)
@@ -66,25 +83,39 @@ public sealed partial class SysextHandler(
         {
             return path.Resource switch
             {
-                SysupdateResource.Checksums => await ChecksumsAsync(upstream, path, context.RequestAborted).ConfigureAwait(false),
+                SysupdateResource.Checksums => await ChecksumsAsync(upstream, path, context).ConfigureAwait(false),
                 SysupdateResource.File => await FileAsync(upstream, path, request, context.RequestAborted).ConfigureAwait(false),
                 SysupdateResource.Catalogue => await pages.CatalogueAsync(upstream, path, context).ConfigureAwait(false),
+                SysupdateResource.CatalogueJson => await pages.JsonAsync(upstream, path, context).ConfigureAwait(false),
                 SysupdateResource.Transfer => await pages.TransferAsync(upstream, path, context).ConfigureAwait(false),
-                _ => await SignatureAsync(upstream, path, context.RequestAborted).ConfigureAwait(false),
+                _ => await SignatureAsync(upstream, path, context).ConfigureAwait(false),
             };
         }
         catch (RegistryException e)
         {
-            LogRegistryFailure(logger, path.Repository, path.FileName, e.Failure, e.Message);
+            LogRegistryFailure(logger, path.Repository, path.FileName, e.Failure, LogText.Escape(e.Message));
             return ErrorResults.From(e);
         }
     }
 
-    private async Task<IResult> ChecksumsAsync(Upstream upstream, SysupdatePath path, CancellationToken cancellationToken)
+    /// <summary>What each resource is to a cache: <see cref="HttpCaching"/> decides from this and the status.</summary>
+    private static CacheRoute RouteOf(SysupdateResource resource) => resource switch
     {
-        var (snapshot, list) = await ListFor(upstream, path, cancellationToken).ConfigureAwait(false);
+        SysupdateResource.Root => CacheRoute.Root,
+        SysupdateResource.Checksums or SysupdateResource.Signature => CacheRoute.Listing,
+        SysupdateResource.File => CacheRoute.File,
+        SysupdateResource.Catalogue => CacheRoute.Catalogue,
+        SysupdateResource.CatalogueJson => CacheRoute.CatalogueJson,
+        SysupdateResource.Transfer => CacheRoute.Transfer,
+        _ => CacheRoute.None,
+    };
+
+    private async Task<IResult> ChecksumsAsync(Upstream upstream, SysupdatePath path, HttpContext context)
+    {
+        var (snapshot, list) = await ListFor(upstream, path, context.RequestAborted).ConfigureAwait(false);
+        HttpCaching.Listed(context, snapshot.ListedAt);
         // The bytes result answers If-None-Match with a 304 itself.
-        return HttpCaching.With(caching.ForListing(snapshot), Results.Bytes(list.Body, "text/plain; charset=utf-8", entityTag: new EntityTagHeaderValue(list.ETag)));
+        return Results.Bytes(list.Body, "text/plain; charset=utf-8", entityTag: new EntityTagHeaderValue(list.ETag));
     }
 
     /// <summary>The listing, and the SHA256SUMS this path gets from it: the machine's share of a rollout, or the whole.</summary>
@@ -102,8 +133,9 @@ public sealed partial class SysextHandler(
     /// "SHA256SUMS.sha256" checksum file that does not exist here, so they stay 404 and both old and new clients
     /// land on SHA256SUMS.gpg; SHA256SUMS.asc carries the same signature armored.
     /// </summary>
-    private async Task<IResult> SignatureAsync(Upstream upstream, SysupdatePath path, CancellationToken cancellationToken)
+    private async Task<IResult> SignatureAsync(Upstream upstream, SysupdatePath path, HttpContext context)
     {
+        var cancellationToken = context.RequestAborted;
         var armored = path.FileName == SysupdatePath.ChecksumsName + ".asc";
         if (!signer.IsEnabled || !(armored || path.FileName == SysupdatePath.ChecksumsName + ".gpg"))
         {
@@ -119,8 +151,8 @@ public sealed partial class SysextHandler(
 
         // Tagged by its own bytes: a signature made on another listing of the same SHA256SUMS is other bytes.
         var bytes = armored ? ChecksumsSigner.Armor(signature) : signature;
-        var etag = new EntityTagHeaderValue($"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))}\"");
-        return HttpCaching.With(caching.ForListing(snapshot), Results.Bytes(bytes, "application/pgp-signature", entityTag: etag));
+        HttpCaching.Listed(context, snapshot.ListedAt);
+        return Results.Bytes(bytes, "application/pgp-signature", entityTag: HttpCaching.ETagOf(bytes));
     }
 
     private async Task<IResult> FileAsync(Upstream upstream, SysupdatePath path, HttpRequest request, CancellationToken cancellationToken)
@@ -132,14 +164,13 @@ public sealed partial class SysextHandler(
         }
 
         // The digest names the bytes wherever they come from: a client holding them needs neither blob nor redirect.
-        var cacheControl = caching.ForFile();
         var etag = new EntityTagHeaderValue($"\"{file.Digest}\"");
         if (HttpCaching.NoneMatchHits(request, etag))
         {
-            return HttpCaching.NotModified(cacheControl, etag);
+            return HttpCaching.NotModified(etag);
         }
 
-        return HttpCaching.With(cacheControl, await DeliverAsync(upstream, path, file, HttpMethods.IsHead(request.Method), cancellationToken).ConfigureAwait(false));
+        return await DeliverAsync(upstream, path, file, HttpMethods.IsHead(request.Method), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IResult> DeliverAsync(Upstream upstream, SysupdatePath path, SysextFile file, bool head, CancellationToken cancellationToken)
@@ -204,6 +235,42 @@ public sealed partial class SysextHandler(
             return Task.CompletedTask;
         }
     }
+
+    /// <summary>
+    /// Runs the answer, and if it throws, answers 500 in a short plain text while nothing has gone out yet, or resets
+    /// the connection once something has (the only signal a client cannot take for a complete response).
+    /// </summary>
+    private sealed class LastResort(IResult inner, HttpCaching caching, HttpCaching.Decision decision, ILogger logger) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            try
+            {
+                await inner.ExecuteAsync(httpContext).ConfigureAwait(false);
+                if (!httpContext.Response.HasStarted)
+                {
+                    // Where the server has not started the response yet (a body-less answer, or a host without
+                    // OnStarting), the headers are set now; OnStarting sets them again, the same.
+                    caching.Apply(httpContext.Response, decision);
+                }
+            }
+            catch (Exception e) when (!httpContext.RequestAborted.IsCancellationRequested)
+            {
+                LogUnexpected(logger, e.GetType().Name, e);
+                if (httpContext.Response.HasStarted)
+                {
+                    httpContext.Abort();
+                    return;
+                }
+
+                httpContext.Response.Clear();
+                await ErrorResults.Unexpected().ExecuteAsync(httpContext).ConfigureAwait(false);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Unexpected {Type} answering a request: 500")]
+    private static partial void LogUnexpected(ILogger logger, string type, Exception exception);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Delivering {Repository}:{Tag} ({Digest}) by {Mode}, {Bytes} bytes")]
     private static partial void LogDelivery(ILogger logger, string repository, string tag, string digest, BlobDelivery mode, long bytes);

@@ -34,7 +34,11 @@ public sealed class CacheOptions
 public sealed class CacheOptionsValidation : IValidateOptions<CacheOptions>
 {
     public ValidateOptionsResult Validate(string? name, CacheOptions options) =>
-        options.ChecksumsTtl >= TimeSpan.Zero && options.TagRecheck >= TimeSpan.Zero && options.ManifestCacheBytes > 0 && options.ResolveParallelism > 0
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail("Cache:ChecksumsTtl and Cache:TagRecheck must not be negative; Cache:ManifestCacheBytes and Cache:ResolveParallelism must be positive");
+        options.ChecksumsTtl < TimeSpan.Zero ? Fail("ChecksumsTtl must not be negative")
+        : options.TagRecheck < TimeSpan.Zero ? Fail("TagRecheck must not be negative")
+        : options.ManifestCacheBytes <= 0 ? Fail("ManifestCacheBytes must be positive")
+        : options.ResolveParallelism <= 0 ? Fail("ResolveParallelism must be positive")
+        : ValidateOptionsResult.Success;
+
+    private static ValidateOptionsResult Fail(string reason) => ValidateOptionsResult.Fail($"{CacheOptions.Section}:{reason}");
 }

@@ -211,6 +211,10 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         return (layer, digest);
     }
 
+    /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
+    private static void LogTagSkipped(ILogger logger, string repository, string tag, string reason) =>
+        LogTagSkippedRaw(logger, LogText.Escape(repository), LogText.Escape(tag), LogText.Escape(reason));
+
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Skipping {Repository}:{Tag}: {Reason}")]
-    private static partial void LogTagSkipped(ILogger logger, string repository, string tag, string reason);
+    private static partial void LogTagSkippedRaw(ILogger logger, string repository, string tag, string reason);
 }

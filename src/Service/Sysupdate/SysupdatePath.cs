@@ -23,6 +23,12 @@ public enum SysupdateResource
 
     /// <summary><c>/{repository}/{name}.transfer</c>: a sysupdate transfer definition for the repository.</summary>
     Transfer,
+
+    /// <summary>
+    /// <c>/{repository}/catalogue.json</c>: the catalogue's JSON under a URL of its own, whatever <c>Accept</c> says, so
+    /// that a cache keyed by URL alone can keep it. Never a file: file names start with <c>{name}-</c>.
+    /// </summary>
+    CatalogueJson,
 }
 
 /// <summary>
@@ -44,6 +50,9 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
 
     /// <summary>The extension of the transfer definition served next to the files, after systemd 257's own.</summary>
     public const string TransferExtension = ".transfer";
+
+    /// <summary>The name of the catalogue's JSON beside the files.</summary>
+    public const string CatalogueJsonName = "catalogue.json";
 
     /// <summary>Longer than any sane repository plus file name; longer paths get 414.</summary>
     public const int MaxPathLength = 1024;
@@ -184,6 +193,7 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
         var resource = file == ChecksumsName ? SysupdateResource.Checksums
             : SignatureNames.Contains(file, StringComparer.Ordinal) ? SysupdateResource.Signature
             : file == repository[(repository.LastIndexOf('/') + 1)..] + TransferExtension ? SysupdateResource.Transfer
+            : file == CatalogueJsonName ? SysupdateResource.CatalogueJson
             : SysupdateResource.File;
         return PathParseResult.Ok(new SysupdatePath(resource, repository, file));
     }

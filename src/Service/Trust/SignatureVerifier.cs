@@ -169,9 +169,17 @@ public sealed partial class SignatureVerifier : IDisposable
 
     public void Dispose() => _cache.Dispose();
 
+    /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
+    private static void LogVerified(ILogger logger, string repository, string tag, string digest, string how) =>
+        LogVerifiedRaw(logger, LogText.Escape(repository), LogText.Escape(tag), LogText.Escape(digest), LogText.Escape(how));
+
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Verified {Repository}:{Tag} ({Digest}): {How}")]
-    private static partial void LogVerified(ILogger logger, string repository, string tag, string digest, string how);
+    private static partial void LogVerifiedRaw(ILogger logger, string repository, string tag, string digest, string how);
+
+    /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
+    private static void LogRefused(ILogger logger, string repository, string tag, string digest, string reason) =>
+        LogRefusedRaw(logger, LogText.Escape(repository), LogText.Escape(tag), LogText.Escape(digest), LogText.Escape(reason));
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Not listing {Repository}:{Tag} ({Digest}): {Reason}")]
-    private static partial void LogRefused(ILogger logger, string repository, string tag, string digest, string reason);
+    private static partial void LogRefusedRaw(ILogger logger, string repository, string tag, string digest, string reason);
 }

@@ -28,7 +28,8 @@ public static class UpstreamServices
         services.AddSingleton(ids);
         services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamOptionsValidation>();
         services.TryAddSingleton<IHostAddressResolver>(SystemHostAddressResolver.Instance);
-        services.AddOptions<RegistryResilienceOptions>().Bind(configuration.GetSection(RegistryResilienceOptions.Section));
+        services.AddOptions<RegistryResilienceOptions>().Bind(configuration.GetSection(RegistryResilienceOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RegistryResilienceOptions>, RegistryResilienceOptionsValidation>();
         foreach (var id in ids.All)
         {
             AddUpstream(services, configuration, id);

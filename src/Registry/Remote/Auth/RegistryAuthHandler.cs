@@ -193,6 +193,10 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
     [GeneratedRegex(@"\Av2/(?<name>.+)/(?:tags/list|manifests/[^/]+|blobs/[^/]+|referrers/[^/]+)\z", RegexOptions.CultureInvariant)]
     private static partial Regex ApiPath();
 
+    /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
+    private static void LogTokenFetched(ILogger logger, string registry, string scope, TimeSpan lifetime) =>
+        LogTokenFetchedRaw(logger, LogText.Escape(registry), LogText.Escape(scope), lifetime);
+
     [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Fetched a token from {Registry} for {Scope}, valid {Lifetime}")]
-    private static partial void LogTokenFetched(ILogger logger, string registry, string scope, TimeSpan lifetime);
+    private static partial void LogTokenFetchedRaw(ILogger logger, string registry, string scope, TimeSpan lifetime);
 }

@@ -41,38 +41,58 @@ public sealed class CatalogueEndpoints(CatalogueService catalogues, ServedReposi
 
         if (format == CatalogueFormat.Json)
         {
-            var catalogue = await catalogues.GetAsync(upstream, path, withConfigDates: true, context.RequestAborted).ConfigureAwait(false);
-            context.Response.Headers.Vary = "Accept";
-            return Results.Bytes(
-                JsonSerializer.SerializeToUtf8Bytes(CatalogueDocument.From(catalogue), CatalogueJsonContext.Default.CatalogueDocument),
-                "application/json; charset=utf-8");
+            return await JsonAsync(upstream, path, context).ConfigureAwait(false);
         }
 
-        if (RepositoryUrl(context.Request, path) is not { } url)
+        var (url, refusal) = RepositoryUrl(context.Request, path);
+        if (url is null)
         {
-            return NoOrigin();
+            return NoOrigin(refusal);
         }
 
         var page = await catalogues.GetAsync(upstream, path, withConfigDates: true, context.RequestAborted).ConfigureAwait(false);
+        HttpCaching.Listed(context, page.ListedAt);
         return RepositoryPage.Create(page, url, TransferDefinition.Render(page.Repository, page.Name, page.Files, url, page.ListSigned, phased: page.Rollout is not null));
+    }
+
+    /// <summary>The catalogue as JSON: at <c>/&lt;repository&gt;/</c> for programs, and at its own URL, <c>catalogue.json</c>, for caches.</summary>
+    public async Task<IResult> JsonAsync(Upstream upstream, SysupdatePath path, HttpContext context)
+    {
+        var catalogue = await catalogues.GetAsync(upstream, path, withConfigDates: true, context.RequestAborted).ConfigureAwait(false);
+        HttpCaching.Listed(context, catalogue.ListedAt);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(CatalogueDocument.From(catalogue), CatalogueJsonContext.Default.CatalogueDocument);
+        // The bytes result answers If-None-Match with a 304 itself.
+        return Results.Bytes(bytes, "application/json; charset=utf-8", entityTag: HttpCaching.ETagOf(bytes));
     }
 
     public async Task<IResult> TransferAsync(Upstream upstream, SysupdatePath path, HttpContext context)
     {
-        if (RepositoryUrl(context.Request, path) is not { } url)
+        var (url, refusal) = RepositoryUrl(context.Request, path);
+        if (url is null)
         {
-            return NoOrigin();
+            return NoOrigin(refusal);
         }
 
         var catalogue = await catalogues.GetAsync(upstream, path, withConfigDates: false, context.RequestAborted).ConfigureAwait(false);
-        var text = TransferDefinition.Render(catalogue.Repository, catalogue.Name, catalogue.Files, url, catalogue.ListSigned, phased: catalogue.Rollout is not null);
-        return Results.Bytes(Encoding.UTF8.GetBytes(text), "text/plain; charset=utf-8");
+        HttpCaching.Listed(context, catalogue.ListedAt);
+        var bytes = Encoding.UTF8.GetBytes(TransferDefinition.Render(catalogue.Repository, catalogue.Name, catalogue.Files, url, catalogue.ListSigned, phased: catalogue.Rollout is not null));
+        return Results.Bytes(bytes, "text/plain; charset=utf-8", entityTag: HttpCaching.ETagOf(bytes));
     }
 
-    /// <summary><c>scheme://host[:port]/&lt;repository&gt;/</c> as the client reached it.</summary>
-    private Uri? RepositoryUrl(HttpRequest request, SysupdatePath path) =>
-        RequestOrigin.Of(request, options.Value.TrustForwardedHeaders) is { } origin ? new Uri(origin, path.Repository + "/") : null;
+    /// <summary><c>scheme://host[:port]/&lt;repository&gt;/</c> as clients reach it (<see cref="RequestOrigin"/>).</summary>
+    private (Uri? Url, RequestOrigin.Refusal Refusal) RepositoryUrl(HttpRequest request, SysupdatePath path)
+    {
+        if (options.Value.PublicUrl is null)
+        {
+            HttpCaching.DependsOnHost(request.HttpContext);
+        }
 
-    private static IResult NoOrigin() =>
-        ErrorResults.Text(StatusCodes.Status400BadRequest, "no usable Host (or X-Forwarded-Proto/-Host) to build the source URL from");
+        var (origin, refusal) = RequestOrigin.Of(request, options.Value);
+        return (origin is null ? null : new Uri(origin, path.Repository + "/"), refusal);
+    }
+
+    // The host is not echoed: it is the client's text.
+    private static IResult NoOrigin(RequestOrigin.Refusal refusal) => refusal == RequestOrigin.Refusal.NotAllowed
+        ? ErrorResults.Text(StatusCodes.Status400BadRequest, "this host name is not among AllowedHosts; ask by the server's name")
+        : ErrorResults.Text(StatusCodes.Status400BadRequest, "no usable Host (or X-Forwarded-Proto/-Host) to build the source URL from");
 }

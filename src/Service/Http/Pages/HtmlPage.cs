@@ -53,14 +53,21 @@ public sealed class HtmlPage(string title, string body) : IResult
     {
         var bytes = Encoding.UTF8.GetBytes(Render());
         var response = httpContext.Response;
+        // Cache-Control and Vary are HttpCaching's, as for every answer.
+        var etag = HttpCaching.ETagOf(bytes);
+        response.Headers.ETag = etag.ToString();
+        if (StatusCode == StatusCodes.Status200OK && HttpCaching.NoneMatchHits(httpContext.Request, etag))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
         response.StatusCode = StatusCode;
         response.ContentType = "text/html; charset=utf-8";
         response.ContentLength = bytes.Length;
         response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers["Referrer-Policy"] = "no-referrer";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers.Vary = "Accept";
         if (!HttpMethods.IsHead(httpContext.Request.Method))
         {
             await response.Body.WriteAsync(bytes, httpContext.RequestAborted).ConfigureAwait(false);

@@ -139,8 +139,12 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
     /// <summary>ACR's <c>_tags</c> wants <c>metadata_read</c>, not <c>pull</c>: its token is cached under its own scope.</summary>
     private static string MetadataScope(string repository) => $"repository:{repository}:metadata_read";
 
+    /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
+    private static void LogFallback(ILogger logger, string registry, string repository, string reason) =>
+        LogFallbackRaw(logger, LogText.Escape(registry), LogText.Escape(repository), LogText.Escape(reason));
+
     [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Registry {Registry} gave no ACR tag listing of {Repository} ({Reason}); listing through the distribution API")]
-    private static partial void LogFallback(ILogger logger, string registry, string repository, string reason);
+    private static partial void LogFallbackRaw(ILogger logger, string registry, string repository, string reason);
 }
 
 /// <summary>The body of ACR's <c>GET /acr/v1/&lt;repository&gt;/_tags</c>; only what a listing needs.</summary>

@@ -47,7 +47,7 @@ public sealed class RolloutServiceTests : IDisposable
         // Listed afresh on every request: each step of a test sees the policy as it is now.
         _catalogue = new SysextCatalogue(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions { ChecksumsTtl = TimeSpan.Zero }), loggers.CreateLogger<SysextCatalogue>(), time: _time);
         _rollouts = new RolloutService(
-            new ImageConfigDates(_services.GetRequiredService<HybridCache>(), loggers.CreateLogger<ImageConfigDates>()),
+            new ImageConfigDates(_services.GetRequiredService<HybridCache>(), _time, loggers.CreateLogger<ImageConfigDates>()),
             ChecksumsSigner.None,
             Options.Create(new RolloutOptions()),
             _time,
@@ -144,7 +144,7 @@ public sealed class RolloutServiceTests : IDisposable
     {
         var signer = ChecksumsSigner.Load(SecretKey(), null);
         var rollouts = new RolloutService(
-            new ImageConfigDates(_services.GetRequiredService<HybridCache>(), _services.GetRequiredService<ILoggerFactory>().CreateLogger<ImageConfigDates>()),
+            new ImageConfigDates(_services.GetRequiredService<HybridCache>(), _time, _services.GetRequiredService<ILoggerFactory>().CreateLogger<ImageConfigDates>()),
             signer,
             Options.Create(new RolloutOptions()),
             _time,
@@ -245,7 +245,7 @@ public sealed class RolloutServiceTests : IDisposable
     public async Task Policy_BrokenWithNoGoodOneKnown_InProgressHeldAtFirstStep()
     {
         var rollouts = new RolloutService(
-            new ImageConfigDates(_services.GetRequiredService<HybridCache>(), _services.GetRequiredService<ILoggerFactory>().CreateLogger<ImageConfigDates>()),
+            new ImageConfigDates(_services.GetRequiredService<HybridCache>(), _time, _services.GetRequiredService<ILoggerFactory>().CreateLogger<ImageConfigDates>()),
             ChecksumsSigner.None,
             Options.Create(new RolloutOptions()),
             _time,
@@ -276,7 +276,7 @@ public sealed class RolloutServiceTests : IDisposable
     public async Task PlainPath_Complete_OnlyFullyRolledOut()
     {
         var rollouts = new RolloutService(
-            new ImageConfigDates(_services.GetRequiredService<HybridCache>(), _services.GetRequiredService<ILoggerFactory>().CreateLogger<ImageConfigDates>()),
+            new ImageConfigDates(_services.GetRequiredService<HybridCache>(), _time, _services.GetRequiredService<ILoggerFactory>().CreateLogger<ImageConfigDates>()),
             ChecksumsSigner.None,
             Options.Create(new RolloutOptions { PlainPath = PlainPathListing.Complete }),
             _time,

@@ -13,6 +13,9 @@ public class DigestTests
     [InlineData("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", false)]
     [InlineData("", false)]
     [InlineData(null, false)]
+    // .NET's $ matches before a final newline: the patterns are anchored with \A and \z.
+    [InlineData("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n", false)]
+    [InlineData("sha512:ab\n", false)]
     public void TryParse_AcceptsOnlyWellFormedDigests(string? value, bool valid)
     {
         Assert.Equal(valid, Digest.TryParse(value, out _));
@@ -26,6 +29,8 @@ public class DigestTests
     [InlineData("a___b", false)]
     [InlineData("a/", false)]
     [InlineData("a..b", false)]
+    [InlineData("bad\n", false)]
+    [InlineData("a/b\n", false)]
     public void IsValidRepository_FollowsDistributionGrammar(string name, bool valid)
     {
         Assert.Equal(valid, Reference.IsValidRepository(name));
@@ -37,6 +42,8 @@ public class DigestTests
     [InlineData(".x", false)]
     [InlineData("-x", false)]
     [InlineData("a:b", false)]
+    [InlineData("v1.0\n", false)]
+    [InlineData("\nv1.0", false)]
     public void IsValidTag_FollowsDistributionGrammar(string tag, bool valid)
     {
         Assert.Equal(valid, Reference.IsValidTag(tag));

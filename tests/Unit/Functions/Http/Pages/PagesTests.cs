@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using SysextFunctions.Http.Pages;
+using SysextFunctions.Http;
 
 namespace SysextFunctions.Tests.Unit.Functions.Http.Pages;
 
@@ -80,7 +81,9 @@ public class PagesTests
             context.Request.Headers["X-Forwarded-Host"] = forwardedHost;
         }
 
-        Assert.Equal(expected, RequestOrigin.Of(context.Request, trust)?.AbsoluteUri);
+        context.Connection.RemoteIpAddress = System.Net.IPAddress.Loopback;
+
+        Assert.Equal(expected, RequestOrigin.Of(context.Request, new ProxyOptions { TrustForwardedHeaders = trust }).Origin?.AbsoluteUri);
     }
 
     [Theory]
