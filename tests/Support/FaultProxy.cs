@@ -64,6 +64,7 @@ internal sealed class FaultProxy : IAsyncDisposable
 
     private readonly ConcurrentQueue<string> _paths = new();
     private WebApplication? _app;
+    private int _pauses;
 
     private FaultProxy(Uri upstream, int port)
     {
@@ -91,6 +92,9 @@ internal sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>Headers set on (or, with a null value, removed from) forwarded answers to applicable requests.</summary>
     public Dictionary<string, string?> SetHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>How many pauses <see cref="Fault.Slow"/> has made, in all.</summary>
+    public int Pauses => _pauses;
 
     /// <summary>The targets of every request received, in order.</summary>
     public IReadOnlyCollection<string> Requests => _paths;
@@ -235,7 +239,7 @@ internal sealed class FaultProxy : IAsyncDisposable
 
             if (fault is Fault.CutShort or Fault.FlipByte or Fault.Slow or Fault.StallBody && response.Content.Headers.ContentLength is { } length && length > 1)
             {
-                await CopyFaultyAsync(context, body, length, fault, Trickle, aborted);
+                await CopyFaultyAsync(context, body, length, fault, aborted);
                 return;
             }
 
@@ -243,10 +247,11 @@ internal sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    private static async Task CopyFaultyAsync(HttpContext context, Stream body, long length, Fault fault, (int Bytes, TimeSpan Pause) trickle, CancellationToken cancellationToken)
+    private async Task CopyFaultyAsync(HttpContext context, Stream body, long length, Fault fault, CancellationToken cancellationToken)
     {
         var stopAt = fault is Fault.CutShort or Fault.StallBody ? length / 2 : length;
         var flipAt = length / 2;
+        var trickle = Trickle;
         var buffer = new byte[fault == Fault.Slow ? trickle.Bytes : 64 * 1024];
         long position = 0;
         int read;
@@ -262,6 +267,7 @@ internal sealed class FaultProxy : IAsyncDisposable
             if (fault == Fault.Slow)
             {
                 await context.Response.Body.FlushAsync(cancellationToken);
+                Interlocked.Increment(ref _pauses);
                 await Task.Delay(trickle.Pause, cancellationToken);
             }
         }
