@@ -26,6 +26,12 @@ internal sealed class FakeRegistry : HttpMessageHandler
     /// <summary>Whether a paged list names its next page in a <c>Link</c> header; a registry may honour <c>n</c> without.</summary>
     public bool SendsLink { get; set; } = true;
 
+    /// <summary>Whether paged lists ignore <c>last</c> and start again from the beginning.</summary>
+    public bool IgnoresLast { get; set; }
+
+    /// <summary>Whether paged lists come in a different random order on every request (some registries' <c>_catalog</c>).</summary>
+    public bool Shuffles { get; set; }
+
     /// <summary>The page size when the client names none.</summary>
     public int DefaultPageSize { get; set; } = 1000;
 
@@ -146,8 +152,13 @@ internal sealed class FakeRegistry : HttpMessageHandler
     private HttpResponseMessage Page(string field, List<string> all, System.Collections.Specialized.NameValueCollection query, string path, string? name = null)
     {
         var n = int.TryParse(query["n"], out var size) && size > 0 ? size : DefaultPageSize;
-        var last = query["last"];
+        var last = IgnoresLast ? null : query["last"];
         var after = all.Where(t => last is null || string.CompareOrdinal(t, last) > 0).ToList();
+        if (Shuffles)
+        {
+            after = [.. after.OrderBy(_ => Random.Shared.Next())];
+        }
+
         var page = after.Take(n).ToList();
         var body = name is null
             ? JsonSerializer.Serialize(new Dictionary<string, object> { [field] = page })

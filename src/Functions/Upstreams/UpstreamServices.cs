@@ -25,6 +25,8 @@ public static class UpstreamServices
         services.AddSingleton(ids);
         services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamOptionsValidation>();
         services.AddOptions<RegistryResilienceOptions>().Bind(configuration.GetSection(RegistryResilienceOptions.Section));
+        services.AddOptions<ListingOptions>().Bind(configuration.GetSection(ListingOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ListingOptions>, ListingOptionsValidation>();
         foreach (var id in ids.All)
         {
             AddUpstream(services, configuration, id);
@@ -92,9 +94,11 @@ public static class UpstreamServices
                 services.GetRequiredService<IHttpClientFactory>().CreateClient(UpstreamOptions.ClientName(id)),
                 options.Url!,
                 timeouts,
+                services.GetRequiredService<TimeProvider>(),
                 services.GetRequiredService<ILogger<RegistryClient>>())
             {
                 Authenticated = options.CredentialKind != RegistryCredentialKind.None,
+                Limits = services.GetRequiredService<IOptions<ListingOptions>>().Value.Limits,
             },
             options.TagListingMode,
             services.GetRequiredService<ILogger<AcrTagListing>>());

@@ -34,7 +34,7 @@ public sealed class AcrTagListingTests : IDisposable
         {
             InnerHandler = _acr,
         };
-        var client = new RegistryClient(new HttpClient(auth), registry, new UpstreamTimeouts(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)), NullLogger<RegistryClient>.Instance) { Authenticated = true };
+        var client = new RegistryClient(new HttpClient(auth), registry, new UpstreamTimeouts(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)), TimeProvider.System, NullLogger<RegistryClient>.Instance) { Authenticated = true };
         return new CachingOciSource(AcrTagListing.Wrap(client, mode, NullLogger<AcrTagListing>.Instance), _manifests, "");
     }
 
@@ -150,7 +150,7 @@ public sealed class AcrTagListingTests : IDisposable
     [InlineData("https://myacr.azurecr.io", TagListingMode.Distribution, false)]
     public void Wrap_ModeAndHost_AcrListingOnlyWhereMeant(string url, TagListingMode mode, bool acr)
     {
-        var client = new RegistryClient(new HttpClient(), new Uri(url), new UpstreamTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)), NullLogger<RegistryClient>.Instance);
+        var client = new RegistryClient(new HttpClient(), new Uri(url), new UpstreamTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)), TimeProvider.System, NullLogger<RegistryClient>.Instance);
 
         var source = AcrTagListing.Wrap(client, mode, NullLogger<AcrTagListing>.Instance);
 

@@ -21,7 +21,7 @@ public class ReferrersTests
     private static readonly string SignatureDigest = "sha256:" + new string('b', 64);
 
     private static RegistryClient Client(RouteHandler routes) =>
-        new(new HttpClient(routes), new Uri(Registry), new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), NullLogger<RegistryClient>.Instance);
+        new(new HttpClient(routes), new Uri(Registry), new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), TimeProvider.System, NullLogger<RegistryClient>.Instance);
 
     private static string Index(string digest) =>
         $$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{digest}}","size":10,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]}""";

@@ -131,7 +131,7 @@ public class RegistryResilienceTests(RegistryServer registry)
         var body = await client.GetByteArrayAsync("/resilience/slow/slow-v1.raw").ExplainedBy(proxy);
 
         // 24 trickles with a 200 ms pause after each: the blob took far longer than the 2 s timeout.
-        Assert.Equal(24, relay.Pauses);
+        Assert.True(relay.Pauses >= 24, $"{relay.Pauses} pauses");
         Assert.Equal(content, body);
         Assert.Single(relay.Requests, r => r.Contains("/blobs/", StringComparison.Ordinal));
     }

@@ -65,6 +65,7 @@ public sealed class BasicAuthTests : IAsyncLifetime
             }),
             _registry.Url,
             new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
+            TimeProvider.System,
             NullLogger<RegistryClient>.Instance);
 
     [Fact]

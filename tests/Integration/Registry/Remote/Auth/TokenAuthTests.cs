@@ -52,7 +52,7 @@ public sealed class TokenAuthTests : IAsyncLifetime
         {
             InnerHandler = new SocketsHttpHandler { AllowAutoRedirect = false },
         };
-        return new RegistryClient(new HttpClient(handler), _registry.Url, new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), NullLogger<RegistryClient>.Instance);
+        return new RegistryClient(new HttpClient(handler), _registry.Url, new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), TimeProvider.System, NullLogger<RegistryClient>.Instance);
     }
 
     [Fact]

@@ -52,7 +52,7 @@ public class AcrAuthTests
         });
         foreach (var repository in new[] { "sysexts/one", "sysexts/two" })
         {
-            _routes.On(HttpMethod.Get, $"{Registry}/v2/{repository}/tags/list", request =>
+            _routes.On(HttpMethod.Get, $"{Registry}/v2/{repository}/tags/list?n=100", request =>
             {
                 var token = request.Headers.Authorization?.Parameter;
                 if (token is not null && Payload(token).Contains($"|repository:{repository}:pull", StringComparison.Ordinal))
@@ -72,6 +72,7 @@ public class AcrAuthTests
             new HttpClient(new RegistryAuthHandler(new Uri(Registry), RegistryCredentials.Entra(_entra), new TokenCache(_time), _time, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = _routes }),
             new Uri(Registry),
             new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
+            _time,
             NullLogger<RegistryClient>.Instance);
 
     private static Dictionary<string, string?> Form(HttpRequestMessage request)
