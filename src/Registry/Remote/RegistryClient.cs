@@ -142,14 +142,24 @@ public sealed partial class RegistryClient : IOciSource
     /// returned as <see cref="BlobResponse.RedirectTo"/>; otherwise redirects are followed, without credentials
     /// once they leave the registry's host, and the open response is returned for streaming.
     /// </summary>
-    public async Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, CancellationToken cancellationToken = default)
+    public Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, CancellationToken cancellationToken = default) =>
+        GetBlobAsync(repository, digest, followRedirects, from: null, cancellationToken);
+
+    /// <param name="from">Asks for the bytes from this offset on (<c>Range: bytes=&lt;from&gt;-</c>); the answer's
+    /// <see cref="BlobResponse.Offset"/> says whether the registry honoured it.</param>
+    private async Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, long? from, CancellationToken cancellationToken)
     {
         var uri = BlobUri(repository, digest);
-        var what = $"blob '{repository}@{digest}'";
+        var what = from is null ? $"blob '{repository}@{digest}'" : $"blob '{repository}@{digest}' from byte {from}";
         for (var hop = 0; ; hop++)
         {
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
             request.Options.Set(BlobRequest, true);
+            if (from is { } first)
+            {
+                request.Headers.Range = new RangeHeaderValue(first, null);
+            }
+
             HttpResponseMessage response;
             bool authorized;
             try
@@ -174,10 +184,31 @@ public sealed partial class RegistryClient : IOciSource
 
                 try
                 {
+                    // 206 only for the range asked for; a registry (or storage) without ranges answers 200 with all of it.
+                    var offset = 0L;
+                    if (response.StatusCode == HttpStatusCode.PartialContent)
+                    {
+                        if (from is null || response.Content.Headers.ContentRange is not { From: { } start } || start != from)
+                        {
+                            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: the registry sent another range");
+                        }
+
+                        offset = start;
+                    }
+
                     var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
                     // Docker-Content-Digest is optional on blob responses; when present it must name what we asked for.
                     Digest? labelled = Digest.TryParse(HeaderValue(response, "Docker-Content-Digest"), out var announced) ? announced : null;
-                    return BlobResponse.FromStream(stream, response.Content.Headers.ContentLength, response, labelled, _timeouts.Idle);
+                    var length = response.Content.Headers.ContentLength is { } remaining ? remaining + offset : (long?)null;
+                    return BlobResponse.FromStream(
+                        stream,
+                        length,
+                        response,
+                        labelled,
+                        _timeouts.Idle,
+                        offset,
+                        // From the registry's URL again, authenticated afresh: a storage URL it redirected to may have expired.
+                        (resumeFrom, ct) => GetBlobAsync(repository, digest, followRedirects: true, resumeFrom, ct));
                 }
                 catch
                 {
