@@ -63,6 +63,7 @@ internal sealed class FaultProxy : IAsyncDisposable
     };
 
     private readonly ConcurrentQueue<string> _paths = new();
+    private readonly ConcurrentQueue<string> _ranges = new();
     private WebApplication? _app;
     private int _pauses;
 
@@ -86,6 +87,18 @@ internal sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>How <see cref="Fault.Slow"/> sends a body: at most this many bytes, then this pause.</summary>
     public (int Bytes, TimeSpan Pause) Trickle { get; set; } = (64 * 1024, TimeSpan.FromMilliseconds(100));
+
+    /// <summary>What requests with a <c>Range</c> header (a resumed blob) get instead of <see cref="Fault"/>, when set.</summary>
+    public Fault? RangeFault { get; set; }
+
+    /// <summary>When set, <see cref="RangeFault"/> applies to this many more ranged requests only.</summary>
+    public int? RangeTimes { get; set; }
+
+    /// <summary>Drops <c>Range</c> from forwarded requests: a registry (or storage) without range support.</summary>
+    public bool IgnoresRange { get; set; }
+
+    /// <summary>The <c>Range</c> header of every request received, in order (empty without one).</summary>
+    public IReadOnlyCollection<string> Ranges => _ranges;
 
     /// <summary>Rewrites whole bodies of applicable, otherwise faithful answers (e.g. to tamper with a list).</summary>
     public Func<byte[], byte[]>? Rewrite { get; set; }
@@ -138,12 +151,19 @@ internal sealed class FaultProxy : IAsyncDisposable
     {
         var target = context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent();
         _paths.Enqueue(target);
-        var fault = Applies(target) ? Fault : Fault.None;
+        var ranged = context.Request.Headers.Range.Count > 0;
+        _ranges.Enqueue(context.Request.Headers.Range.ToString());
+        var fault = Applies(target) ? (ranged && RangeFault is { } rangeFault ? rangeFault : Fault) : Fault.None;
         if (fault != Fault.None)
         {
             lock (_paths)
             {
-                if (Times is { } times)
+                if (ranged && RangeFault is not null && RangeTimes is { } rangeTimes)
+                {
+                    fault = rangeTimes > 0 ? fault : Fault.None;
+                    RangeTimes = Math.Max(0, rangeTimes - 1);
+                }
+                else if (Times is { } times)
                 {
                     fault = times > 0 ? fault : Fault.None;
                     Times = Math.Max(0, times - 1);
@@ -185,6 +205,11 @@ internal sealed class FaultProxy : IAsyncDisposable
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(_upstream, target));
         foreach (var (name, values) in context.Request.Headers)
         {
+            if (IgnoresRange && name.Equals("Range", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
             if (!HopByHop.Contains(name) && !request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
             {
                 request.Content ??= new StreamContent(context.Request.Body);
