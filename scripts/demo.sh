@@ -21,7 +21,7 @@ upstream=layout
 
 started=$SECONDS
 # The build needs nothing the prerequisites bring: run both at once.
-dotnet build src/Functions -c Release -v quiet -nologo >/tmp/sysext-demo-build.log 2>&1 &
+dotnet build src/Server -c Release -v quiet -nologo >/tmp/sysext-demo-build.log 2>&1 &
 build=$!
 if [[ "$upstream" == registry ]]; then
   bash scripts/install-test-prereqs.sh --demo --registry >/dev/null
@@ -88,7 +88,7 @@ fi
 echo "==> starting Sysext Functions on ${proxy_url}"
 wait "$build" || { cat /tmp/sysext-demo-build.log; echo "build failed" >&2; exit 1; }
 # Human-readable logs for the demo (the standalone default is JSON lines, for log collectors).
-Logging__Console__FormatterName=simple dotnet src/Functions/bin/Release/net10.0/SysextFunctions.dll --urls "${proxy_url}" &
+Logging__Console__FormatterName=simple dotnet src/Server/bin/Release/net10.0/SysextFunctions.Server.dll --urls "${proxy_url}" &
 pids+=($!)
 for _ in $(seq 300); do curl -fsS -o /dev/null "${proxy_url}/" 2>/dev/null && break; sleep 0.1; done
 echo "==> serving after $((SECONDS - started)) s"

@@ -64,7 +64,7 @@ public class FunctionsBigBlobTests(RegistryServer registry, ITestOutputHelper ou
         var abandoned = Assert.Single(functions.Emulator.Invocations.Skip(3));
         Assert.Equal([abandoned], functions.Emulator.Failures);
         Assert.Equal(ForwarderError.ResponseBodyCanceled, abandoned.ForwarderError);
-        Assert.True(abandoned.Status == StatusResult.Types.Status.Success || abandoned.Error!.Contains("cancel", StringComparison.OrdinalIgnoreCase), $"{abandoned}\n{functions.Log}");
+        Assert.True(abandoned.Status == StatusResult.Types.Status.Success || abandoned.Error!.Contains("cancel", StringComparison.OrdinalIgnoreCase), $"{abandoned}\n{functions.Log.Describe()}");
     }
 
     /// <summary>Reads the blob (or its first <paramref name="stopAfter"/> bytes, then drops the connection), hashing as it goes.</summary>

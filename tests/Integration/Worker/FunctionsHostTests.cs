@@ -34,7 +34,7 @@ public class FunctionsHostTests(RegistryServer registry)
         using var client = functions.CreateClient();
 
         using var listed = await client.GetAsync("/functions/result/hello/SHA256SUMS");
-        Assert.True(listed.IsSuccessStatusCode, $"{listed.StatusCode}: {await listed.Content.ReadAsStringAsync()}\n{functions.Log}");
+        Assert.True(listed.IsSuccessStatusCode, $"{listed.StatusCode}: {await listed.Content.ReadAsStringAsync()}\n{functions.Log.Describe()}");
         var list = await listed.Content.ReadAsStringAsync();
         var file = await client.GetByteArrayAsync("/functions/result/hello/hello-v1.raw");
         using var missing = await client.GetAsync("/functions/result/hello/hello-v9.raw");

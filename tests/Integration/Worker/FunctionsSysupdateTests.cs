@@ -42,7 +42,7 @@ public class FunctionsSysupdateTests(RegistryServer registry)
 
         Assert.Equal("candidate", listed["v1.27.8"]);
         Assert.Equal("current", listed["v1.27.7"]);
-        Assert.True(update.ExitCode == 0, $"{update}\n{functions.Log}");
+        Assert.True(update.ExitCode == 0, $"{update}\n{functions.Log.Describe()}");
         Assert.Equal(images["v1.27.8"], await File.ReadAllBytesAsync(Path.Combine(target, "kubernetes-v1.27.8.raw")));
         Assert.Equal("kubernetes-v1.27.8.raw", Path.GetFileName(new FileInfo(symlink).LinkTarget));
         Assert.Equal("current", (await ListAsync(client, functions, definitions))["v1.27.8"]);
@@ -79,7 +79,7 @@ public class FunctionsSysupdateTests(RegistryServer registry)
         var update = await client.RunAsync(definitions, key.KeyringPath, "update");
 
         Assert.Equal("candidate", listed["v2"]);
-        Assert.True(update.ExitCode == 0, $"{update}\n{functions.Log}");
+        Assert.True(update.ExitCode == 0, $"{update}\n{functions.Log.Describe()}");
         Assert.Contains("Signature verification succeeded", update.Stderr, StringComparison.Ordinal);
         Assert.Equal(images["v2"], await File.ReadAllBytesAsync(Path.Combine(target, "hello-v2.raw")));
         await functions.AssertEveryInvocationSucceededAsync();
@@ -95,7 +95,7 @@ public class FunctionsSysupdateTests(RegistryServer registry)
         }
         catch (Xunit.Sdk.XunitException e)
         {
-            throw new Xunit.Sdk.XunitException($"{e.Message}\n--- invocations\n{string.Join('\n', functions.Emulator.Invocations)}\n--- log\n{functions.Log}");
+            throw new Xunit.Sdk.XunitException($"{e.Message}\n--- invocations\n{string.Join('\n', functions.Emulator.Invocations)}\n--- log\n{functions.Log.Describe()}");
         }
     }
 

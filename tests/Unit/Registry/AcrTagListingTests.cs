@@ -3,6 +3,7 @@ using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 using SysextFunctions.Hosting;
 using SysextFunctions.Registry;
@@ -21,7 +22,7 @@ public sealed class AcrTagListingTests : IDisposable
 {
     private const string Repository = "sysexts/tool";
     private readonly FakeAcr _acr = new();
-    private readonly ManifestCache _manifests = new(Options.Create(new CacheOptions()));
+    private readonly ManifestCache _manifests = new(Options.Create(new CacheOptions()), new FakeTimeProvider());
     private readonly ServiceProvider _services = new ServiceCollection().AddHybridCache().Services.BuildServiceProvider();
 
     private IOciSource Source(TagListingMode mode = TagListingMode.Auto, Uri? url = null)

@@ -124,7 +124,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
 
         Assert.Equal("", sums);
         Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
-        var refusal = Assert.Single(proxy.Log.Lines, l => l.Contains(image.ManifestDigest, StringComparison.Ordinal));
+        var refusal = Assert.Single(proxy.Log.GetSnapshot(), r => r.Message.Contains(image.ManifestDigest, StringComparison.Ordinal)).Message;
         Assert.Contains("does not verify with any configured key", refusal, StringComparison.Ordinal);
     }
 
@@ -143,7 +143,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
         Assert.Equal("", first);
         Assert.Equal("", second);
         Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
-        var refusal = Assert.Single(proxy.Log.Lines, l => l.Contains(image.ManifestDigest, StringComparison.Ordinal));
+        var refusal = Assert.Single(proxy.Log.GetSnapshot(), r => r.Message.Contains(image.ManifestDigest, StringComparison.Ordinal)).Message;
         Assert.Contains("no cosign signature", refusal, StringComparison.Ordinal);
     }
 
@@ -169,7 +169,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
 
         Assert.Equal($"{Hex(v1Bytes)}  hello-v1.raw\n", sums);
         Assert.Equal(HttpStatusCode.NotFound, moved.StatusCode);
-        var refusal = Assert.Single(proxy.Log.Lines, l => l.Contains(v2.ManifestDigest, StringComparison.Ordinal));
+        var refusal = Assert.Single(proxy.Log.GetSnapshot(), r => r.Message.Contains(v2.ManifestDigest, StringComparison.Ordinal)).Message;
         Assert.Contains($"covers {v1.ManifestDigest}, not this manifest", refusal, StringComparison.Ordinal);
     }
 
@@ -200,7 +200,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
 
         Assert.Equal($"{Hex(v1Bytes)}  hello-v1.raw\n", sums);
         Assert.Equal(HttpStatusCode.NotFound, forged.StatusCode);
-        var refusal = Assert.Single(proxy.Log.Lines, l => l.Contains(v2.ManifestDigest, StringComparison.Ordinal));
+        var refusal = Assert.Single(proxy.Log.GetSnapshot(), r => r.Message.Contains(v2.ManifestDigest, StringComparison.Ordinal)).Message;
         Assert.Contains("does not verify with any configured key", refusal, StringComparison.Ordinal);
     }
 }

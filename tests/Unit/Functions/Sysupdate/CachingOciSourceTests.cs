@@ -18,7 +18,7 @@ public class CachingOciSourceTests
     }
 
     private static CachingOciSource Wrap(IOciSource inner, long bytes = 1 << 20, TimeSpan tagRecheck = default, TimeProvider? time = null) =>
-        new(inner, new ManifestCache(Options.Create(new CacheOptions { ManifestCacheBytes = bytes, TagRecheck = tagRecheck }), time), "test");
+        new(inner, new ManifestCache(Options.Create(new CacheOptions { ManifestCacheBytes = bytes, TagRecheck = tagRecheck }), time ?? new FakeTimeProvider()), "test");
 
     [Fact]
     public async Task GetManifestAsync_TagRecheckNotDue_NoRequest()

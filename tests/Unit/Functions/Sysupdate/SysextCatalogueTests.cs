@@ -3,6 +3,7 @@ using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
@@ -122,7 +123,7 @@ public class SysextCatalogueTests
     public async Task ListAsync_ReferrerAndCosignTags_LeftOutWithoutLogOrManifestRequest()
     {
         var hex = new string('0', 63) + "f";
-        var logger = new ListLogger();
+        var logger = new FakeLogger<SysextCatalogue>();
         var (catalogue, _) = Create(TimeSpan.Zero, logger);
         var source = Source("v1", $"sha256-{hex}", $"sha256-{hex}.sig", $"sha256-{hex}.att", $"sha256-{hex}.sbom");
         var upstream = new Upstream(source, "repo", "");
@@ -130,7 +131,7 @@ public class SysextCatalogueTests
         var files = await catalogue.ListAsync(upstream, "repo");
 
         Assert.Equal("repo-v1.raw", Assert.Single(files).Name);
-        Assert.Empty(logger.Messages);
+        Assert.Empty(logger.Collector.GetSnapshot());
         await source.Received(1).GetManifestAsync("repo", Arg.Any<string>(), Arg.Any<CancellationToken>());
     }
 
@@ -145,19 +146,6 @@ public class SysextCatalogueTests
 
         Assert.Null(file);
         await source.DidNotReceive().GetManifestAsync("repo", Arg.Any<string>(), Arg.Any<CancellationToken>());
-    }
-
-    private sealed class ListLogger : ILogger<SysextCatalogue>
-    {
-        public List<string> Messages { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Messages.Add(formatter(state, exception));
     }
 
     private sealed class Clock(TimeProvider time) : Microsoft.Extensions.Internal.ISystemClock

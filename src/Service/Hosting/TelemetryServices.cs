@@ -1,7 +1,6 @@
 using Azure.Core;
 using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
-using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
@@ -23,10 +22,14 @@ public static class TelemetryServices
     internal const string AuthenticationStringKey = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
     internal const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
+    /// <summary>Whether telemetry leaves the process: to Azure Monitor, or over OTLP.</summary>
+    public static bool Exports(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration[ConnectionStringKey]) || !string.IsNullOrWhiteSpace(configuration[OtlpEndpointKey]);
+
     /// <summary>
     /// Registers OpenTelemetry. Under the Functions worker the host already records each invocation as a request,
-    /// so the worker adds its invocation spans instead of ASP.NET Core's, and takes over its own logs only when it
-    /// exports them somewhere.
+    /// so the worker adds its invocation spans instead of ASP.NET Core's (src/Functions adds the worker's own
+    /// part: Hosting/FunctionsTelemetry.cs).
     /// </summary>
     public static IOpenTelemetryBuilder AddSysextTelemetry(this IServiceCollection services, IConfiguration configuration, bool functionsWorker)
     {
@@ -66,13 +69,6 @@ public static class TelemetryServices
         {
             // Reads OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL, _HEADERS and the per-signal variants from configuration.
             builder.UseOtlpExporter();
-        }
-
-        if (functionsWorker && (azureMonitor || otlp))
-        {
-            // Tells the host the worker sends its own telemetry, so worker logs are not exported twice; without
-            // an exporter the host keeps doing it.
-            builder.UseFunctionsWorkerDefaults();
         }
 
         return builder;

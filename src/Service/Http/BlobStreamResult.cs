@@ -40,6 +40,7 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
         var current = blob;
         var response = httpContext.Response;
         var logger = httpContext.RequestServices.GetRequiredService<ILogger<BlobStreamResult>>();
+        var metrics = httpContext.RequestServices.GetRequiredService<SysextMetrics>();
         var cancellationToken = httpContext.RequestAborted;
         // No limit on how long a blob takes, only on silence: an upstream that sends nothing for its own timeout
         // mid-blob is given up on (and resumed), so that a stalled upstream cannot hold the client's connection forever.
@@ -148,7 +149,7 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
             }
             finally
             {
-                Telemetry.Streamed(repository, sent);
+                metrics.Streamed(repository, sent);
             }
 
             if (cancellationToken.IsCancellationRequested)
@@ -167,7 +168,7 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
 
             // Verified: now the held-back last chunk may go. The server would not send it by itself. It is counted as
             // it is handed over: a client that has the whole file may close before the flush reports back.
-            Telemetry.Streamed(repository, file.Size - sent);
+            metrics.Streamed(repository, file.Size - sent);
             await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         finally

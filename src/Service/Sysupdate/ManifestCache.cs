@@ -22,11 +22,11 @@ public sealed class ManifestCache : IDisposable
     private readonly TimeSpan _tagRecheck;
     private readonly TimeProvider _time;
 
-    public ManifestCache(IOptions<CacheOptions> options, TimeProvider? time = null)
+    public ManifestCache(IOptions<CacheOptions> options, TimeProvider time)
     {
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(options.Value.ManifestCacheBytes, 1) });
         _tagRecheck = options.Value.TagRecheck;
-        _time = time ?? TimeProvider.System;
+        _time = time;
     }
 
     /// <summary>A cached manifest of <paramref name="repository"/> in the source <paramref name="scope"/>, or null.</summary>

@@ -5,8 +5,9 @@ using SysextFunctions.Sysupdate;
 namespace SysextFunctions.Http;
 
 /// <summary>
-/// Our own telemetry: metrics, and attributes on the request's activity saying which file went out and how.
-/// Registered and exported by <c>Hosting/TelemetryServices</c>.
+/// The names of our own telemetry: the meter, the service, and the attributes on the request's activity saying
+/// which file went out and how. The instruments are <see cref="SysextMetrics"/>'; exported by
+/// <c>Hosting/TelemetryServices</c>.
 /// </summary>
 public static class Telemetry
 {
@@ -38,30 +39,41 @@ public static class Telemetry
         /// <summary>A HEAD answered from the manifest; no bytes.</summary>
         public const string Head = "head";
     }
+}
 
-    private static readonly Meter Meter = new(Name);
+/// <summary>
+/// Our metrics, from the host's <see cref="IMeterFactory"/> so that each host (and each test's host) has meters of its
+/// own, and the file attributes on the request's activity.
+/// </summary>
+public sealed class SysextMetrics
+{
+    private readonly Counter<long> _filesDelivered;
+    private readonly Counter<long> _bytesStreamed;
 
-    private static readonly Counter<long> FilesDelivered = Meter.CreateCounter<long>(
-        "sysext.files.delivered", "{file}", "Files handed to clients, by repository and delivery mode");
-
-    private static readonly Counter<long> BytesStreamed = Meter.CreateCounter<long>(
-        "sysext.bytes.streamed", "By", "Blob bytes streamed through this service (redirected files cost none)");
+    public SysextMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(Telemetry.Name);
+        _filesDelivered = meter.CreateCounter<long>(
+            "sysext.files.delivered", "{file}", "Files handed to clients, by repository and delivery mode");
+        _bytesStreamed = meter.CreateCounter<long>(
+            "sysext.bytes.streamed", "By", "Blob bytes streamed through this service (redirected files cost none)");
+    }
 
     /// <summary>Records a file answered to a client, on the current (request) activity and in the metrics.</summary>
-    public static void FileDelivered(string repository, SysextFile file, string delivery)
+    public void FileDelivered(string repository, SysextFile file, string delivery)
     {
         Activity.Current?
-            .SetTag(RepositoryAttribute, repository)
-            .SetTag(TagAttribute, file.Tag)
-            .SetTag(DigestAttribute, file.Digest.ToString())
-            .SetTag(FileAttribute, file.Name)
-            .SetTag(DeliveryAttribute, delivery)
-            .SetTag(BytesAttribute, file.Size);
+            .SetTag(Telemetry.RepositoryAttribute, repository)
+            .SetTag(Telemetry.TagAttribute, file.Tag)
+            .SetTag(Telemetry.DigestAttribute, file.Digest.ToString())
+            .SetTag(Telemetry.FileAttribute, file.Name)
+            .SetTag(Telemetry.DeliveryAttribute, delivery)
+            .SetTag(Telemetry.BytesAttribute, file.Size);
         // Tag and digest stay off the metric: one series per version would grow without bound.
-        FilesDelivered.Add(1, new TagList { { RepositoryAttribute, repository }, { DeliveryAttribute, delivery } });
+        _filesDelivered.Add(1, new TagList { { Telemetry.RepositoryAttribute, repository }, { Telemetry.DeliveryAttribute, delivery } });
     }
 
     /// <summary>Records the bytes a stream handed to the server to send, complete or not.</summary>
-    public static void Streamed(string repository, long bytes) =>
-        BytesStreamed.Add(bytes, new TagList { { RepositoryAttribute, repository } });
+    public void Streamed(string repository, long bytes) =>
+        _bytesStreamed.Add(bytes, new TagList { { Telemetry.RepositoryAttribute, repository } });
 }

@@ -20,6 +20,7 @@ public sealed partial class SysextHandler(
     ChecksumsSigner signer,
     CatalogueEndpoints pages,
     HttpCaching caching,
+    SysextMetrics metrics,
     IOptions<ProxyOptions> options,
     TimeProvider time,
     ILogger<SysextHandler> logger)
@@ -131,19 +132,19 @@ public sealed partial class SysextHandler(
         LogDelivery(logger, path.Repository, file.Tag, file.Digest.ToString(), mode, file.Size);
         if (mode == BlobDelivery.Redirect && upstream.Source.BlobUri(upstream.Repository, file.Digest) is { } blobUri)
         {
-            Telemetry.FileDelivered(path.Repository, file, Telemetry.Delivery.Redirect);
+            metrics.FileDelivered(path.Repository, file, Telemetry.Delivery.Redirect);
             return Results.Redirect(blobUri.AbsoluteUri, permanent: false, preserveMethod: true);
         }
 
         if (head)
         {
             // sysupdate never sends HEAD; answer it from the manifest without touching the blob.
-            Telemetry.FileDelivered(path.Repository, file, Telemetry.Delivery.Head);
+            metrics.FileDelivered(path.Repository, file, Telemetry.Delivery.Head);
             return new HeadResult(file);
         }
 
         var blob = await upstream.Source.GetBlobAsync(upstream.Repository, file.Digest, followRedirects: mode == BlobDelivery.Stream, cancellationToken).ConfigureAwait(false);
-        Telemetry.FileDelivered(path.Repository, file, blob.RedirectTo is null ? Telemetry.Delivery.Stream : Telemetry.Delivery.StorageRedirect);
+        metrics.FileDelivered(path.Repository, file, blob.RedirectTo is null ? Telemetry.Delivery.Stream : Telemetry.Delivery.StorageRedirect);
         return blob.RedirectTo is { } storage
             ? Results.Redirect(storage.AbsoluteUri, permanent: false, preserveMethod: true)
             : new BlobStreamResult(file, blob, path.Repository, time);
