@@ -24,6 +24,7 @@ public sealed partial class RegistryClient
     /// <param name="After">The page after the item named, when the registry sends no <c>Link</c>; null when it cannot be asked for.</param>
     /// <param name="MaxItems">Where the caller stops reading (the listing is then truncated, not refused).</param>
     /// <param name="MaxPages">Where the caller stops reading, likewise.</param>
+    /// <param name="AuthScope">The token scope a listing beside the distribution API needs (<see cref="Auth.RegistryAuthHandler.ScopeOption"/>).</param>
     public sealed record PagedListing<T>(
         string What,
         Uri First,
@@ -34,7 +35,8 @@ public sealed partial class RegistryClient
         Func<string, Uri>? After,
         int MaxItems = int.MaxValue,
         int MaxPages = int.MaxValue,
-        string Accept = "application/json");
+        string Accept = "application/json",
+        string? AuthScope = null);
 
     /// <summary>How a paged listing ended.</summary>
     public enum PagingEnd
@@ -85,6 +87,10 @@ public sealed partial class RegistryClient
 
             using var request = new HttpRequestMessage(HttpMethod.Get, next);
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(listing.Accept));
+            if (listing.AuthScope is not null)
+            {
+                request.Options.Set(Auth.RegistryAuthHandler.ScopeOption, listing.AuthScope);
+            }
             using var response = await SendMetadataAsync(request, listing.What, cancellationToken).ConfigureAwait(false);
             var body = await ReadCappedAsync(response, listing.MaxPageBytes, listing.What, cancellationToken).ConfigureAwait(false);
             bytes += body.Length;
@@ -136,6 +142,6 @@ public sealed partial class RegistryClient
         return items.Count > listing.MaxItems ? new Paged<T>(items[..listing.MaxItems], PagingEnd.Truncated) : new Paged<T>(items, PagingEnd.Complete);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopped reading {What}: the registry sent {Reason}; the list may be incomplete")]
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Stopped reading {What}: the registry sent {Reason}; the list may be incomplete")]
     private static partial void LogPagingStopped(ILogger logger, string what, string reason);
 }

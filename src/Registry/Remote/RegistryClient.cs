@@ -44,9 +44,13 @@ public sealed partial class RegistryClient : IOciSource
         _timeouts = timeouts;
         _time = time;
         _logger = logger;
+        Capabilities = new RepositoryCapabilities(time);
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>What this registry showed it cannot do, per repository (the referrers API; ACR's <c>_tags</c> beside it).</summary>
+    public RepositoryCapabilities Capabilities { get; }
 
     /// <summary>
     /// Whether the client's pipeline authenticates to the registry. Then the registry's own URLs are useless to
@@ -132,10 +136,11 @@ public sealed partial class RegistryClient : IOciSource
         return Digest.TryParse(HeaderValue(response, "Docker-Content-Digest"), out var digest) && digest.IsSha256 ? digest : null;
     }
 
-    /// <summary>The registry's own URL of a blob.</summary>
-    public Uri BlobUri(string repository, Digest digest) => new(BaseAddress, $"v2/{repository}/blobs/{digest}");
-
-    Uri? IOciSource.BlobUri(string repository, Digest digest) => Authenticated ? null : BlobUri(repository, digest);
+    /// <summary>
+    /// The blob's URL for clients to fetch themselves: the registry's own, when it wants no credentials; null when it
+    /// does (then its URL is useless to clients and must not be handed out).
+    /// </summary>
+    public Uri? BlobUri(string repository, Digest digest) => Authenticated ? null : ApiBlobUri(repository, digest);
 
     /// <summary>
     /// Asks for a blob. With <paramref name="followRedirects"/> false, a redirect to the registry's storage is
@@ -149,7 +154,7 @@ public sealed partial class RegistryClient : IOciSource
     /// <see cref="BlobResponse.Offset"/> says whether the registry honoured it.</param>
     private async Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, long? from, CancellationToken cancellationToken)
     {
-        var uri = BlobUri(repository, digest);
+        var uri = ApiBlobUri(repository, digest);
         var what = from is null ? $"blob '{repository}@{digest}'" : $"blob '{repository}@{digest}' from byte {from}";
         for (var hop = 0; ; hop++)
         {
@@ -294,6 +299,9 @@ public sealed partial class RegistryClient : IOciSource
         }
     }
 
+    /// <summary>The registry's own URL of a blob, which this client fetches (with credentials when it has them).</summary>
+    private Uri ApiBlobUri(string repository, Digest digest) => new(BaseAddress, $"v2/{repository}/blobs/{digest}");
+
     private static bool IsRedirect(HttpStatusCode status) =>
         status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther
             or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
@@ -301,6 +309,6 @@ public sealed partial class RegistryClient : IOciSource
     private static string? HeaderValue(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry request for {What} failed: {Reason}")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Registry request for {What} failed: {Reason}")]
     private static partial void LogUpstreamFailure(ILogger logger, string what, string reason, Exception exception);
 }

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using SysextFunctions.Http.Pages;
 using SysextFunctions.Registry;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Http;
@@ -182,9 +181,9 @@ public sealed partial class SysextHandler(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Delivering {Repository}:{Tag} ({Digest}) by {Mode}, {Bytes} bytes")]
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Delivering {Repository}:{Tag} ({Digest}) by {Mode}, {Bytes} bytes")]
     private static partial void LogDelivery(ILogger logger, string repository, string tag, string digest, BlobDelivery mode, long bytes);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Request for {Repository}/{File} failed: {Failure}: {Reason}")]
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Request for {Repository}/{File} failed: {Failure}: {Reason}")]
     private static partial void LogRegistryFailure(ILogger logger, string repository, string file, RegistryFailure failure, string reason);
 }

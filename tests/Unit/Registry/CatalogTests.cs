@@ -1,8 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Layout;
 using SysextFunctions.Registry.Remote;
-using SysextFunctions.Registry;
 using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.Unit.Registry;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Tests.Support;
 
