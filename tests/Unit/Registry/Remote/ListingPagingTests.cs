@@ -5,6 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Tests.Support;
+using SysextFunctions.Upstreams.Acr;
 
 namespace SysextFunctions.Tests.Unit.Registry.Remote;
 
