@@ -63,7 +63,9 @@ internal sealed class FaultProxy : IAsyncDisposable
     };
 
     private readonly ConcurrentQueue<string> _paths = new();
+    private readonly ConcurrentQueue<string> _ranges = new();
     private WebApplication? _app;
+    private int _pauses;
 
     private FaultProxy(Uri upstream, int port)
     {
@@ -86,11 +88,26 @@ internal sealed class FaultProxy : IAsyncDisposable
     /// <summary>How <see cref="Fault.Slow"/> sends a body: at most this many bytes, then this pause.</summary>
     public (int Bytes, TimeSpan Pause) Trickle { get; set; } = (64 * 1024, TimeSpan.FromMilliseconds(100));
 
+    /// <summary>What requests with a <c>Range</c> header (a resumed blob) get instead of <see cref="Fault"/>, when set.</summary>
+    public Fault? RangeFault { get; set; }
+
+    /// <summary>When set, <see cref="RangeFault"/> applies to this many more ranged requests only.</summary>
+    public int? RangeTimes { get; set; }
+
+    /// <summary>Drops <c>Range</c> from forwarded requests: a registry (or storage) without range support.</summary>
+    public bool IgnoresRange { get; set; }
+
+    /// <summary>The <c>Range</c> header of every request received, in order (empty without one).</summary>
+    public IReadOnlyCollection<string> Ranges => _ranges;
+
     /// <summary>Rewrites whole bodies of applicable, otherwise faithful answers (e.g. to tamper with a list).</summary>
     public Func<byte[], byte[]>? Rewrite { get; set; }
 
     /// <summary>Headers set on (or, with a null value, removed from) forwarded answers to applicable requests.</summary>
     public Dictionary<string, string?> SetHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>How many pauses <see cref="Fault.Slow"/> has made, in all.</summary>
+    public int Pauses => _pauses;
 
     /// <summary>The targets of every request received, in order.</summary>
     public IReadOnlyCollection<string> Requests => _paths;
@@ -134,12 +151,19 @@ internal sealed class FaultProxy : IAsyncDisposable
     {
         var target = context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent();
         _paths.Enqueue(target);
-        var fault = Applies(target) ? Fault : Fault.None;
+        var ranged = context.Request.Headers.Range.Count > 0;
+        _ranges.Enqueue(context.Request.Headers.Range.ToString());
+        var fault = Applies(target) ? (ranged && RangeFault is { } rangeFault ? rangeFault : Fault) : Fault.None;
         if (fault != Fault.None)
         {
             lock (_paths)
             {
-                if (Times is { } times)
+                if (ranged && RangeFault is not null && RangeTimes is { } rangeTimes)
+                {
+                    fault = rangeTimes > 0 ? fault : Fault.None;
+                    RangeTimes = Math.Max(0, rangeTimes - 1);
+                }
+                else if (Times is { } times)
                 {
                     fault = times > 0 ? fault : Fault.None;
                     Times = Math.Max(0, times - 1);
@@ -181,6 +205,11 @@ internal sealed class FaultProxy : IAsyncDisposable
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(_upstream, target));
         foreach (var (name, values) in context.Request.Headers)
         {
+            if (IgnoresRange && name.Equals("Range", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
             if (!HopByHop.Contains(name) && !request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
             {
                 request.Content ??= new StreamContent(context.Request.Body);
@@ -235,7 +264,7 @@ internal sealed class FaultProxy : IAsyncDisposable
 
             if (fault is Fault.CutShort or Fault.FlipByte or Fault.Slow or Fault.StallBody && response.Content.Headers.ContentLength is { } length && length > 1)
             {
-                await CopyFaultyAsync(context, body, length, fault, Trickle, aborted);
+                await CopyFaultyAsync(context, body, length, fault, aborted);
                 return;
             }
 
@@ -243,10 +272,11 @@ internal sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    private static async Task CopyFaultyAsync(HttpContext context, Stream body, long length, Fault fault, (int Bytes, TimeSpan Pause) trickle, CancellationToken cancellationToken)
+    private async Task CopyFaultyAsync(HttpContext context, Stream body, long length, Fault fault, CancellationToken cancellationToken)
     {
         var stopAt = fault is Fault.CutShort or Fault.StallBody ? length / 2 : length;
         var flipAt = length / 2;
+        var trickle = Trickle;
         var buffer = new byte[fault == Fault.Slow ? trickle.Bytes : 64 * 1024];
         long position = 0;
         int read;
@@ -262,6 +292,7 @@ internal sealed class FaultProxy : IAsyncDisposable
             if (fault == Fault.Slow)
             {
                 await context.Response.Body.FlushAsync(cancellationToken);
+                Interlocked.Increment(ref _pauses);
                 await Task.Delay(trickle.Pause, cancellationToken);
             }
         }

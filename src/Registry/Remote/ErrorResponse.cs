@@ -23,6 +23,9 @@ internal static class ErrorResponse
             HttpStatusCode.NotFound => (RegistryFailure.NotFound, $"{what} not found"),
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => (RegistryFailure.Denied, $"registry denied access to {what}"),
             HttpStatusCode.TooManyRequests => (RegistryFailure.Throttled, $"registry throttled the request for {what}"),
+            // Push-back as much as 429 (a busy registry, or one being throttled by its own storage): the client is
+            // told to come back, with the registry's Retry-After when it gave one.
+            HttpStatusCode.ServiceUnavailable => (RegistryFailure.Throttled, $"registry is busy (503) on {what}"),
             HttpStatusCode.GatewayTimeout => (RegistryFailure.Timeout, $"registry timed out on {what}"),
             _ when status >= 500 => (RegistryFailure.Unavailable, $"registry failed with {status} on {what}"),
             _ => (RegistryFailure.InvalidResponse, $"registry answered {status} on {what}"),

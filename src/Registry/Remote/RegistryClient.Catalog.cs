@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using SysextFunctions.Registry.Oci;
 
@@ -19,38 +17,29 @@ public sealed partial class RegistryClient
     private const int CatalogPageSize = 100;
     private const int MaxCatalogPages = 20;
 
+    /// <summary>
+    /// At most <paramref name="max"/> repositories, sorted (a registry may send them in any order, even a different
+    /// one each time); <see cref="RepositoryList.Incomplete"/> when the registry repeated a page or went back.
+    /// </summary>
     public async Task<RepositoryList> ListRepositoriesAsync(int max, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
-        var names = new List<string>();
-        Uri? next = new(BaseAddress, $"v2/_catalog?n={Math.Min(max, CatalogPageSize)}");
-        for (var page = 0; next is not null; page++)
-        {
-            if (page == MaxCatalogPages || names.Count >= max)
-            {
-                return new RepositoryList(names[..Math.Min(names.Count, max)], Truncated: true);
-            }
-
-            using var request = new HttpRequestMessage(HttpMethod.Get, next);
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-            using var response = await SendMetadataAsync(request, "repository catalog", cancellationToken).ConfigureAwait(false);
-            var body = await ReadCappedAsync(response, MaxCatalogPageBytes, "repository catalog", cancellationToken).ConfigureAwait(false);
-            Catalog? catalog;
-            try
-            {
-                catalog = JsonSerializer.Deserialize(body, CatalogJsonContext.Default.Catalog);
-            }
-            catch (JsonException e)
-            {
-                throw new RegistryException(RegistryFailure.InvalidResponse, "repository catalog is not valid JSON", e);
-            }
-
-            // Names go on a page and into links: only what the grammar allows, whatever the registry sent.
-            names.AddRange((catalog?.Repositories ?? []).Where(name => name is not null && Reference.IsValidRepository(name)));
-            next = LinkHeader.Next(response, next);
-        }
-
-        return names.Count > max ? new RepositoryList(names[..max], Truncated: true) : new RepositoryList(names, Truncated: false);
+        var pageSize = Math.Min(max, CatalogPageSize);
+        var listed = await ReadPagesAsync(
+            new PagedListing<string>(
+                "repository catalog",
+                new Uri(BaseAddress, $"v2/_catalog?n={pageSize}"),
+                pageSize,
+                MaxCatalogPageBytes,
+                // Names go on a page and into links: only what the grammar allows, whatever the registry sent.
+                body => (ParseJson(body, CatalogJsonContext.Default.Catalog, "repository catalog")?.Repositories ?? [])
+                    .Where(name => name is not null && Reference.IsValidRepository(name)),
+                name => name,
+                last => new Uri(BaseAddress, $"v2/_catalog?n={pageSize}&last={Uri.EscapeDataString(last)}"),
+                MaxItems: max,
+                MaxPages: MaxCatalogPages),
+            cancellationToken).ConfigureAwait(false);
+        return new RepositoryList([.. listed.Items.Order(StringComparer.Ordinal)], listed.End == PagingEnd.Truncated) { Incomplete = listed.End == PagingEnd.Incomplete };
     }
 
     /// <summary>The body of <c>GET /v2/_catalog</c>.</summary>

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 
@@ -27,31 +26,33 @@ public sealed partial class RegistryClient
         }
 
         var what = $"referrers of '{repository}@{subject}'";
-        var referrers = new List<Descriptor>();
-        Uri? next = new(BaseAddress, $"v2/{repository}/referrers/{subject}");
-        for (var page = 0; next is not null && page < MaxReferrerPages; page++)
+        var first = new Uri(BaseAddress, $"v2/{repository}/referrers/{subject}");
+        var pages = 0;
+        try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, next);
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.OciIndex));
-            HttpResponseMessage response;
-            try
-            {
-                response = await SendMetadataAsync(request, what, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RegistryException e) when (page == 0 && e.Failure is RegistryFailure.NotFound or RegistryFailure.InvalidResponse)
-            {
-                Capabilities.Missing(ReferrersApi, repository);
-                return null;
-            }
-
-            using (response)
-            {
-                var body = await ReadCappedAsync(response, ManifestResponse.MaxBytes, what, cancellationToken).ConfigureAwait(false);
-                referrers.AddRange(ManifestResponse.ParseManifest(body, MediaTypes.OciIndex, what).Manifests ?? []);
-                next = LinkHeader.Next(response, next);
-            }
+            var listed = await ReadPagesAsync(
+                new PagedListing<Descriptor>(
+                    what,
+                    first,
+                    PageSize: 0,
+                    ManifestResponse.MaxBytes,
+                    body =>
+                    {
+                        pages++;
+                        return ManifestResponse.ParseManifest(body, MediaTypes.OciIndex, what).Manifests ?? [];
+                    },
+                    referrer => referrer.Digest ?? "",
+                    After: null,
+                    MaxPages: MaxReferrerPages,
+                    Accept: MediaTypes.OciIndex),
+                cancellationToken).ConfigureAwait(false);
+            return listed.Items;
         }
-
-        return referrers;
+        catch (RegistryException e) when (pages == 0 && e.Failure is RegistryFailure.NotFound or RegistryFailure.InvalidResponse)
+        {
+            // No API (the spec forbids a 404 from a registry that has it): remembered for this repository a while.
+            Capabilities.Missing(ReferrersApi, repository);
+            return null;
+        }
     }
 }

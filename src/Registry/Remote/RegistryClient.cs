@@ -21,12 +21,16 @@ public sealed partial class RegistryClient : IOciSource
     /// </summary>
     public static readonly HttpRequestOptionsKey<bool> BlobRequest = new("SysextFunctions.BlobRequest");
 
+    /// <summary>The <c>n</c> a tag list is asked for with: what Docker Hub and ACR allow at most.</summary>
+    public const int TagPageSize = 100;
+
     private const int MaxRedirects = 5;
     private const int MaxTagPages = 10_000;
 
     private readonly HttpClient _http;
     private readonly ILogger _logger;
     private readonly UpstreamTimeouts _timeouts;
+    private readonly TimeProvider _time;
 
     public RegistryClient(HttpClient http, Uri baseAddress, UpstreamTimeouts timeouts, TimeProvider time, ILogger<RegistryClient> logger)
     {
@@ -38,6 +42,7 @@ public sealed partial class RegistryClient : IOciSource
         _http = http;
         BaseAddress = Origin.AsBase(baseAddress);
         _timeouts = timeouts;
+        _time = time;
         _logger = logger;
         Capabilities = new RepositoryCapabilities(time);
     }
@@ -53,38 +58,40 @@ public sealed partial class RegistryClient : IOciSource
     /// </summary>
     public bool Authenticated { get; init; }
 
-    /// <summary>Every tag of a repository, following <c>Link: &lt;…&gt;; rel="next"</c> pages to the end.</summary>
+    /// <summary>
+    /// Every tag of a repository, page by page (<see cref="ReadPagesAsync"/>): by <c>Link</c>, else by <c>last=</c>
+    /// after a full page. A registry that repeats a page or goes back ends the listing with what it sent, logged.
+    /// </summary>
     public async Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken = default)
     {
-        var tags = new List<string>();
-        Uri? next = new(BaseAddress, $"v2/{repository}/tags/list");
-        for (var page = 0; next is not null; page++)
+        var what = $"tag list of '{repository}'";
+        var listed = await ReadPagesAsync(
+            new PagedListing<string>(
+                what,
+                new Uri(BaseAddress, $"v2/{repository}/tags/list?n={TagPageSize}"),
+                TagPageSize,
+                ManifestResponse.MaxBytes,
+                body => ParseJson(body, OciJsonContext.Default.TagList, what)?.Tags?.Where(tag => tag is not null) ?? [],
+                tag => tag,
+                last => new Uri(BaseAddress, $"v2/{repository}/tags/list?n={TagPageSize}&last={Uri.EscapeDataString(last)}"),
+                MaxPages: MaxTagPages),
+            cancellationToken).ConfigureAwait(false);
+        return listed.End == PagingEnd.Truncated
+            ? throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} has more than {MaxTagPages} pages")
+            : listed.Items;
+    }
+
+    /// <summary>A listing page's JSON; registries answer null, not [], for a repository whose tags were all deleted.</summary>
+    public static T? ParseJson<T>(byte[] body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
+    {
+        try
         {
-            if (page == MaxTagPages)
-            {
-                throw new RegistryException(RegistryFailure.InvalidResponse, $"tag list of '{repository}' has more than {MaxTagPages} pages");
-            }
-
-            using var request = new HttpRequestMessage(HttpMethod.Get, next);
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-            using var response = await SendMetadataAsync(request, $"tags of '{repository}'", cancellationToken).ConfigureAwait(false);
-            var body = await ReadCappedAsync(response, ManifestResponse.MaxBytes, $"tag list of '{repository}'", cancellationToken).ConfigureAwait(false);
-            TagList? list;
-            try
-            {
-                list = JsonSerializer.Deserialize(body, OciJsonContext.Default.TagList);
-            }
-            catch (JsonException e)
-            {
-                throw new RegistryException(RegistryFailure.InvalidResponse, $"tag list of '{repository}' is not valid JSON", e);
-            }
-
-            // Registries answer null, not [], for a repository whose tags were all deleted.
-            tags.AddRange(list?.Tags ?? []);
-            next = LinkHeader.Next(response, next);
+            return JsonSerializer.Deserialize(body, type);
         }
-
-        return tags;
+        catch (JsonException e)
+        {
+            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is not valid JSON", e);
+        }
     }
 
     /// <summary>Fetches and parses the manifest a tag or digest points at, checking the bytes against their digest.</summary>
@@ -140,14 +147,24 @@ public sealed partial class RegistryClient : IOciSource
     /// returned as <see cref="BlobResponse.RedirectTo"/>; otherwise redirects are followed, without credentials
     /// once they leave the registry's host, and the open response is returned for streaming.
     /// </summary>
-    public async Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, CancellationToken cancellationToken = default)
+    public Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, CancellationToken cancellationToken = default) =>
+        GetBlobAsync(repository, digest, followRedirects, from: null, cancellationToken);
+
+    /// <param name="from">Asks for the bytes from this offset on (<c>Range: bytes=&lt;from&gt;-</c>); the answer's
+    /// <see cref="BlobResponse.Offset"/> says whether the registry honoured it.</param>
+    private async Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, long? from, CancellationToken cancellationToken)
     {
         var uri = ApiBlobUri(repository, digest);
-        var what = $"blob '{repository}@{digest}'";
+        var what = from is null ? $"blob '{repository}@{digest}'" : $"blob '{repository}@{digest}' from byte {from}";
         for (var hop = 0; ; hop++)
         {
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
             request.Options.Set(BlobRequest, true);
+            if (from is { } first)
+            {
+                request.Headers.Range = new RangeHeaderValue(first, null);
+            }
+
             HttpResponseMessage response;
             bool authorized;
             try
@@ -172,10 +189,31 @@ public sealed partial class RegistryClient : IOciSource
 
                 try
                 {
+                    // 206 only for the range asked for; a registry (or storage) without ranges answers 200 with all of it.
+                    var offset = 0L;
+                    if (response.StatusCode == HttpStatusCode.PartialContent)
+                    {
+                        if (from is null || response.Content.Headers.ContentRange is not { From: { } start } || start != from)
+                        {
+                            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what}: the registry sent another range");
+                        }
+
+                        offset = start;
+                    }
+
                     var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
                     // Docker-Content-Digest is optional on blob responses; when present it must name what we asked for.
                     Digest? labelled = Digest.TryParse(HeaderValue(response, "Docker-Content-Digest"), out var announced) ? announced : null;
-                    return BlobResponse.FromStream(stream, response.Content.Headers.ContentLength, response, labelled, _timeouts.Idle);
+                    var length = response.Content.Headers.ContentLength is { } remaining ? remaining + offset : (long?)null;
+                    return BlobResponse.FromStream(
+                        stream,
+                        length,
+                        response,
+                        labelled,
+                        _timeouts.Idle,
+                        offset,
+                        // From the registry's URL again, authenticated afresh: a storage URL it redirected to may have expired.
+                        (resumeFrom, ct) => GetBlobAsync(repository, digest, followRedirects: true, resumeFrom, ct));
                 }
                 catch
                 {
@@ -232,11 +270,11 @@ public sealed partial class RegistryClient : IOciSource
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string what, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         // The timeout covers the wait for response headers; a blob body then streams for as long as it takes.
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeouts.Response);
+        using var timeout = new CancellationTokenSource(_timeouts.Response, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            return await _http.SendAsync(request, completion, timeout.Token).ConfigureAwait(false);
+            return await _http.SendAsync(request, completion, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -255,35 +293,17 @@ public sealed partial class RegistryClient : IOciSource
     private async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, int cap, string what, CancellationToken cancellationToken)
     {
         // Metadata is small: a registry that sends the headers and then stalls the body gets the same timeout.
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeouts.Response);
+        using var timeout = new CancellationTokenSource(_timeouts.Response, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            return await CappedBody.ReadAsync(response.Content, cap, what, timeout.Token).ConfigureAwait(false);
+            return await CappedBody.ReadAsync(response.Content, cap, what, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             LogUpstreamFailure(_logger, what, "timeout reading the body", e);
             throw new RegistryException(RegistryFailure.Timeout, $"registry did not send {what} in time", e);
         }
-    }
-
-    /// <summary>
-    /// One page of a JSON listing under the registry (capped like a manifest) and the next page its <c>Link</c>
-    /// header names; for a registry's own listings beside the distribution API (Azure Container Registry's
-    /// <c>_tags</c>). <paramref name="authScope"/> is the token scope it needs (<see cref="Auth.RegistryAuthHandler.ScopeOption"/>).
-    /// </summary>
-    public async Task<(byte[] Body, Uri? Next)> GetPageAsync(Uri uri, string what, string? authScope, CancellationToken cancellationToken = default)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (authScope is not null)
-        {
-            request.Options.Set(Auth.RegistryAuthHandler.ScopeOption, authScope);
-        }
-
-        using var response = await SendMetadataAsync(request, what, cancellationToken).ConfigureAwait(false);
-        return (await ReadCappedAsync(response, ManifestResponse.MaxBytes, what, cancellationToken).ConfigureAwait(false), LinkHeader.Next(response, uri));
     }
 
     /// <summary>The registry's own URL of a blob, which this client fetches (with credentials when it has them).</summary>

@@ -37,7 +37,7 @@ public sealed partial class ServedRepositories(UpstreamResolver upstreams, Hybri
                 static (self, ct) => ListAsync(self, ct),
                 new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
                 cancellationToken: cancellationToken).ConfigureAwait(false);
-        return new ServedIndex(listed.Repositories, [], FromMappings: false, listed.Truncated, listed.Refusal);
+        return new ServedIndex(listed.Repositories, [], FromMappings: false, listed.Truncated, listed.Refusal) { Incomplete = listed.Incomplete };
     }
 
     /// <summary>
@@ -51,7 +51,8 @@ public sealed partial class ServedRepositories(UpstreamResolver upstreams, Hybri
         try
         {
             var list = await upstreams.DefaultSource.ListRepositoriesAsync(MaxRepositories, cancellationToken).ConfigureAwait(false);
-            return new Listed(list.Repositories, list.Truncated, null);
+            // Sorted whatever the source's order: a registry may send its list in a different order every time.
+            return new Listed([.. list.Repositories.Order(StringComparer.Ordinal)], list.Truncated, null) { Incomplete = list.Incomplete };
         }
         catch (RegistryException e) when (e.Failure is RegistryFailure.Denied or RegistryFailure.NotFound or RegistryFailure.InvalidResponse)
         {
@@ -66,7 +67,10 @@ public sealed partial class ServedRepositories(UpstreamResolver upstreams, Hybri
 
     /// <summary>Never changed once made, so HybridCache hands out the instance rather than a copy.</summary>
     [ImmutableObject(true)]
-    private sealed record Listed(IReadOnlyList<string> Repositories, bool Truncated, string? Refusal);
+    private sealed record Listed(IReadOnlyList<string> Repositories, bool Truncated, string? Refusal)
+    {
+        public bool Incomplete { get; init; }
+    }
 
     /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
     private static void LogRefused(ILogger logger, string reason) =>
@@ -79,4 +83,8 @@ public sealed partial class ServedRepositories(UpstreamResolver upstreams, Hybri
 /// <param name="Repositories">Exact repository paths, each served at <c>/&lt;path&gt;/</c>.</param>
 /// <param name="Prefixes">Mapped prefixes (<c>tools</c> for <c>tools/*</c>, empty for <c>*</c>).</param>
 /// <param name="Refusal">Why the registry gave no list, when it refused.</param>
-public sealed record ServedIndex(IReadOnlyList<string> Repositories, IReadOnlyList<string> Prefixes, bool FromMappings, bool Truncated, string? Refusal);
+public sealed record ServedIndex(IReadOnlyList<string> Repositories, IReadOnlyList<string> Prefixes, bool FromMappings, bool Truncated, string? Refusal)
+{
+    /// <summary>The registry's pages repeated or went back: it may serve repositories not shown.</summary>
+    public bool Incomplete { get; init; }
+}

@@ -24,6 +24,7 @@ public sealed partial class SysextHandler(
     RolloutService rollouts,
     MachineKeys machineKeys,
     IOptions<ProxyOptions> options,
+    TimeProvider time,
     ILogger<SysextHandler> logger)
 {
     public const string Description = "Sysext Functions: systemd-sysupdate sources from an OCI registry. GET /<repository>/SHA256SUMS";
@@ -201,7 +202,7 @@ public sealed partial class SysextHandler(
         metrics.FileDelivered(path.Repository, file, blob.RedirectTo is null ? Telemetry.Delivery.Stream : Telemetry.Delivery.StorageRedirect);
         return blob.RedirectTo is { } storage
             ? Results.Redirect(storage.AbsoluteUri, permanent: false, preserveMethod: true)
-            : new BlobStreamResult(file, blob, path.Repository);
+            : new BlobStreamResult(file, blob, path.Repository, time);
     }
 
     /// <summary>The request target as the client sent it, before the server decoded anything.</summary>

@@ -1,21 +1,16 @@
-using SysextFunctions.Registry;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Sysupdate;
 
 /// <summary>
-/// Runs a listing's per-tag requests up to <c>Cache:ResolveParallelism</c> at once, and slows down when the
-/// registry pushes back: a 429, or a 503 with <c>Retry-After</c>, halves the number in flight (once per burst),
-/// waits what the registry asked (or a short backoff) and retries that tag; every run of successes as long as the
-/// limit earns one slot back, up to the maximum. Additive increase, multiplicative decrease, as TCP does. A registry
-/// that asks for a longer pause than <see cref="MaxWait"/>, or keeps refusing, fails the listing as before (the
-/// client hears 503 with the registry's <c>Retry-After</c>).
+/// Runs a listing's per-tag requests up to <c>Cache:ResolveParallelism</c> at once, and narrows when the registry
+/// pushes back: each 429 or 503 the resilience pipeline retries (<see cref="RegistryPushBack"/>) halves the number
+/// in flight (once per burst); every run of successes as long as the limit earns one slot back, up to the maximum.
+/// Additive increase, multiplicative decrease, as TCP does. Nothing is retried or waited for here: the resilience
+/// pipeline owns retries (<see cref="RegistryResilience"/>), and a request that still fails fails the listing.
 /// </summary>
 internal sealed class AdaptiveParallelism
 {
-    public const int MaxAttempts = 4;
-    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
-
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _slots;
     private readonly int _max;
@@ -31,70 +26,67 @@ internal sealed class AdaptiveParallelism
         _slots = new SemaphoreSlim(_max, int.MaxValue);
     }
 
-    /// <summary>Runs <paramref name="body"/> for 0 … <paramref name="count"/>-1; the first failure cancels the rest and is thrown.</summary>
-    public static async Task ForEachAsync(int count, int maxParallelism, Func<int, CancellationToken, Task> body, CancellationToken cancellationToken = default)
+    /// <summary>The number in flight allowed now; for tests.</summary>
+    internal int Limit
     {
-        var limiter = new AdaptiveParallelism(maxParallelism);
+        get
+        {
+            lock (_gate)
+            {
+                return _limit;
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> for 0 … <paramref name="count"/>-1; the first failure cancels the rest and is thrown.</summary>
+    public static Task ForEachAsync(int count, int maxParallelism, Func<int, CancellationToken, Task> body, CancellationToken cancellationToken = default) =>
+        new AdaptiveParallelism(maxParallelism).RunAllAsync(count, body, cancellationToken);
+
+    internal static AdaptiveParallelism Create(int maxParallelism) => new(maxParallelism);
+
+    internal async Task RunAllAsync(int count, Func<int, CancellationToken, Task> body, CancellationToken cancellationToken = default)
+    {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        await Task.WhenAll(Enumerable.Range(0, count).Select(i => limiter.RunAsync(i, body, failed))).ConfigureAwait(false);
+        await Task.WhenAll(Enumerable.Range(0, count).Select(i => RunAsync(i, body, failed))).ConfigureAwait(false);
     }
 
     private async Task RunAsync(int index, Func<int, CancellationToken, Task> body, CancellationTokenSource failed)
     {
         var cancellationToken = failed.Token;
-        for (var attempt = 1; ; attempt++)
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (cancellationToken.IsCancellationRequested)
         {
-            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                // A slot freed by a failure can reach a waiter before its cancellation does: hand it on unused.
-                Release();
-                cancellationToken.ThrowIfCancellationRequested();
-            }
+            // A slot freed by a failure can reach a waiter before its cancellation does: hand it on unused.
+            Release();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
 
-            int generation;
-            lock (_gate)
-            {
-                generation = _generation;
-            }
+        int generation;
+        lock (_gate)
+        {
+            generation = _generation;
+        }
 
-            TimeSpan wait;
-            try
-            {
-                await body(index, cancellationToken).ConfigureAwait(false);
-                Succeeded();
-                return;
-            }
-            catch (RegistryException e) when (IsPushBack(e) && attempt < MaxAttempts && Backoff(e, attempt) is { } backoff)
-            {
-                Throttled(generation);
-                wait = backoff;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                await failed.CancelAsync().ConfigureAwait(false);
-                throw;
-            }
-            finally
-            {
-                Release();
-            }
-
-            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        // This flow's push-back (the pipeline retrying a 429 or 503 for this tag) narrows the listing.
+        using var listening = RegistryPushBack.Listen(() => generation = Throttled(generation));
+        try
+        {
+            await body(index, cancellationToken).ConfigureAwait(false);
+            Succeeded();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await failed.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            Release();
         }
     }
 
-    /// <summary>429, or a 503 that says when to come back: the registry is busy, not broken.</summary>
-    private static bool IsPushBack(RegistryException e) =>
-        e.Failure == RegistryFailure.Throttled || (e.Failure == RegistryFailure.Unavailable && e.RetryAfter is not null);
-
-    private static TimeSpan? Backoff(RegistryException e, int attempt)
-    {
-        var wait = e.RetryAfter ?? FirstBackoff * (1 << (attempt - 1));
-        return wait <= MaxWait ? (wait > TimeSpan.Zero ? wait : FirstBackoff) : null;
-    }
-
-    private void Throttled(int generation)
+    /// <summary>Halves the limit unless this burst already did; returns the generation the caller has now seen.</summary>
+    private int Throttled(int generation)
     {
         lock (_gate)
         {
@@ -102,13 +94,14 @@ internal sealed class AdaptiveParallelism
             // Every request of a burst hears the same 429: cut once per burst, not once per request.
             if (generation != _generation || _limit == 1)
             {
-                return;
+                return _generation;
             }
 
             _generation++;
             var halved = _limit / 2;
             _debt += _limit - halved;
             _limit = halved;
+            return _generation;
         }
     }
 

@@ -17,7 +17,7 @@ public sealed class CacheOptions
     public long ManifestCacheBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// How many tags one listing resolves at once, at most: a registry's 429 (or 503 with Retry-After) halves it for
+    /// How many tags one listing resolves at once, at most: a registry's 429 or 503 (push-back) halves it for
     /// that listing (see AdaptiveParallelism). Round trips, not bandwidth, bound a listing across a network.
     /// </summary>
     public int ResolveParallelism { get; set; } = 64;

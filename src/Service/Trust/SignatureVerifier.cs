@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
@@ -11,8 +12,11 @@ namespace SysextFunctions.Trust;
 /// Decides whether a manifest digest carries a valid cosign signature by a key of a <see cref="CosignKeySet"/>:
 /// Sigstore bundles attached as referrers (cosign 3) or the <c>sha256-&lt;hex&gt;.sig</c> tag (cosign 2). A verified
 /// digest is remembered (per key set) until the cache needs the room, so a warm listing asks the registry nothing
-/// more; an unverified one is asked about again on the next listing, so a signature added later counts then. Each
-/// refusal is logged once per digest and reason. Transparency logs and certificates are not checked.
+/// more; an unverified one is remembered for <see cref="TrustOptions.UnsignedRecheck"/> (by digest and key set: a
+/// manifest's content, and so its signature's subject, never changes), so that a warm listing of unsigned tags
+/// costs no referrer look-ups either, and a signature added later counts once that has passed. Only verdicts are
+/// remembered: a registry that failed to answer is asked again. Each refusal is logged once per digest and reason.
+/// Transparency logs and certificates are not checked.
 /// </summary>
 public sealed partial class SignatureVerifier : IDisposable
 {
@@ -27,10 +31,14 @@ public sealed partial class SignatureVerifier : IDisposable
 
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = CacheEntries });
     private readonly ILogger<SignatureVerifier> _logger;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _unsignedRecheck;
 
-    public SignatureVerifier(ILogger<SignatureVerifier> logger)
+    public SignatureVerifier(IOptions<TrustOptions> options, TimeProvider time, ILogger<SignatureVerifier> logger)
     {
         _logger = logger;
+        _time = time;
+        _unsignedRecheck = options.Value.UnsignedRecheck;
     }
 
     /// <param name="knownTags">The repository's tags, when the caller listed them: tags not among them are not asked for.</param>
@@ -43,12 +51,25 @@ public sealed partial class SignatureVerifier : IDisposable
             return TrustVerdict.Valid(how!);
         }
 
+        // Refused recently: the same answer, without asking the registry (the time is ours, not the cache's, so that
+        // it runs on the injected clock).
+        var refusedKey = $"u|{keys.Id}|{digest}";
+        if (_cache.TryGetValue(refusedKey, out Refusal? refusal) && _time.GetUtcNow() - refusal!.At < _unsignedRecheck)
+        {
+            return TrustVerdict.Invalid(refusal.Reason);
+        }
+
         var verdict = await CheckAsync(source, repository, digest, keys, knownTags, cancellationToken).ConfigureAwait(false);
         if (verdict.Verified)
         {
             _cache.Set(verifiedKey, verdict.Reason, new MemoryCacheEntryOptions { Size = 1 });
             LogVerified(_logger, repository, tag, digest.ToString(), verdict.Reason);
             return verdict;
+        }
+
+        if (_unsignedRecheck > TimeSpan.Zero)
+        {
+            _cache.Set(refusedKey, new Refusal(verdict.Reason, _time.GetUtcNow()), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _unsignedRecheck });
         }
 
         var reportedKey = $"r|{keys.Id}|{digest}";
@@ -168,6 +189,8 @@ public sealed partial class SignatureVerifier : IDisposable
     }
 
     public void Dispose() => _cache.Dispose();
+
+    private sealed record Refusal(string Reason, DateTimeOffset At);
 
     /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
     private static void LogVerified(ILogger logger, string repository, string tag, string digest, string how) =>

@@ -15,6 +15,13 @@ public sealed class TrustOptions
     /// <summary>Each a PEM public key (cosign.pub) or the path of a file holding one.</summary>
     public List<string> CosignKeys { get; set; } = [];
 
+    /// <summary>
+    /// How long a manifest digest found unsigned (or signed by no configured key) is taken as such without asking the
+    /// registry again: a warm listing of unsigned tags then costs no referrer look-ups, and a tag signed later is
+    /// listed at most this late. Zero asks on every listing.
+    /// </summary>
+    public TimeSpan UnsignedRecheck { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The configured keys, or null when there are none.</summary>
     /// <exception cref="InvalidOperationException">A key is not usable; the message names it.</exception>
     public CosignKeySet? LoadKeys() => CosignKeySet.Load(CosignKeys, $"{Section}:{nameof(CosignKeys)}");
@@ -35,6 +42,11 @@ public static class TrustServiceCollectionExtensions
     {
         public ValidateOptionsResult Validate(string? name, TrustOptions options)
         {
+            if (options.UnsignedRecheck < TimeSpan.Zero)
+            {
+                return ValidateOptionsResult.Fail($"{TrustOptions.Section}:{nameof(TrustOptions.UnsignedRecheck)} must not be negative");
+            }
+
             try
             {
                 _ = options.LoadKeys();

@@ -30,6 +30,8 @@ public static class UpstreamServices
         services.TryAddSingleton<IHostAddressResolver>(SystemHostAddressResolver.Instance);
         services.AddOptions<RegistryResilienceOptions>().Bind(configuration.GetSection(RegistryResilienceOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RegistryResilienceOptions>, RegistryResilienceOptionsValidation>();
+        services.AddOptions<ListingOptions>().Bind(configuration.GetSection(ListingOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ListingOptions>, ListingOptionsValidation>();
         foreach (var id in ids.All)
         {
             AddUpstream(services, configuration, id);
@@ -103,6 +105,7 @@ public static class UpstreamServices
                 services.GetRequiredService<ILogger<RegistryClient>>())
             {
                 Authenticated = options.CredentialKind != RegistryCredentialKind.None,
+                Limits = services.GetRequiredService<IOptions<ListingOptions>>().Value.Limits,
             },
             options.TagListingMode,
             services.GetRequiredService<ILogger<AcrTagListing>>());

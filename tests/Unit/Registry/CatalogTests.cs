@@ -38,7 +38,7 @@ public class CatalogTests
 
         var list = await Client(routes).ListRepositoriesAsync(1000);
 
-        Assert.Equal(["a", "sysexts/b", "c"], list.Repositories);
+        Assert.Equal(["a", "c", "sysexts/b"], list.Repositories);
         Assert.False(list.Truncated);
     }
 
@@ -56,14 +56,15 @@ public class CatalogTests
     }
 
     [Fact]
-    public async Task ListRepositoriesAsync_EndlessPages_StopsAtPageCap()
+    public async Task ListRepositoriesAsync_SelfPagingLink_StopsAtOnceIncomplete()
     {
-        var routes = new RouteHandler().On(HttpMethod.Get, $"{Registry}/v2/_catalog?n=100", Page("", "</v2/_catalog?n=100>; rel=\"next\""));
+        var routes = new RouteHandler().On(HttpMethod.Get, $"{Registry}/v2/_catalog?n=100", Page("\"a\"", "</v2/_catalog?n=100>; rel=\"next\""));
 
         var list = await Client(routes).ListRepositoriesAsync(1000);
 
-        Assert.True(list.Truncated);
-        Assert.Equal(20, routes.Requests.Count);
+        Assert.Equal(["a"], list.Repositories);
+        Assert.True(list.Incomplete);
+        Assert.Single(routes.Requests);
     }
 
     [Fact]

@@ -44,6 +44,11 @@ public static class IndexPage
             html.Append($"<p class=\"muted\">Only the first {ServedRepositories.MaxRepositories} repositories are shown.</p>\n");
         }
 
+        if (index.Incomplete)
+        {
+            html.Append($"<p class=\"muted\">The registry's list may be incomplete: it repeated or reordered its pages, so repositories it did not show may be served too. Open <code>/&lt;repository&gt;/</code> by its name.</p>\n");
+        }
+
         html.Append($"</main>\n");
         return new HtmlPage("Sysext Functions", html.ToString());
     }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry;
@@ -99,41 +98,25 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
 
     private async Task<IReadOnlyList<ListedTag>> ListAcrAsync(string repository, CancellationToken cancellationToken)
     {
-        var tags = new List<ListedTag>();
-        Uri? next = new(client.BaseAddress, $"acr/v1/{repository}/_tags?n={PageSize}");
-        for (var page = 0; next is not null; page++)
-        {
-            if (page == MaxPages)
-            {
-                throw new RegistryException(RegistryFailure.InvalidResponse, $"ACR tag list of '{repository}' has more than {MaxPages} pages");
-            }
-
-            var (body, following) = await client.GetPageAsync(next, $"ACR tags of '{repository}'", MetadataScope(repository), cancellationToken).ConfigureAwait(false);
-            AcrTagList? list;
-            try
-            {
-                list = JsonSerializer.Deserialize(body, AcrJsonContext.Default.AcrTagList);
-            }
-            catch (JsonException e)
-            {
-                throw new RegistryException(RegistryFailure.InvalidResponse, $"ACR tag list of '{repository}' is not valid JSON", e);
-            }
-
-            foreach (var tag in list?.Tags ?? [])
-            {
-                if (string.IsNullOrEmpty(tag.Name))
-                {
-                    continue;
-                }
-
-                // A digest we cannot use only costs that tag its own request, as on the distribution API.
-                tags.Add(new ListedTag(tag.Name, Digest.TryParse(tag.Digest, out var digest) && digest.IsSha256 ? digest : null));
-            }
-
-            next = following;
-        }
-
-        return tags;
+        var what = $"ACR tag list of '{repository}'";
+        var listed = await client.ReadPagesAsync(
+            new RegistryClient.PagedListing<ListedTag>(
+                what,
+                new Uri(client.BaseAddress, $"acr/v1/{repository}/_tags?n={PageSize}"),
+                PageSize,
+                ManifestResponse.MaxBytes,
+                body => (RegistryClient.ParseJson(body, AcrJsonContext.Default.AcrTagList, what)?.Tags ?? [])
+                    .Where(tag => !string.IsNullOrEmpty(tag.Name))
+                    // A digest we cannot use only costs that tag its own request, as on the distribution API.
+                    .Select(tag => new ListedTag(tag.Name!, Digest.TryParse(tag.Digest, out var digest) && digest.IsSha256 ? digest : null)),
+                tag => tag.Name,
+                last => new Uri(client.BaseAddress, $"acr/v1/{repository}/_tags?n={PageSize}&last={Uri.EscapeDataString(last)}"),
+                MaxPages: MaxPages,
+                AuthScope: MetadataScope(repository)),
+            cancellationToken).ConfigureAwait(false);
+        return listed.End == RegistryClient.PagingEnd.Truncated
+            ? throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} has more than {MaxPages} pages")
+            : listed.Items;
     }
 
     /// <summary>ACR's <c>_tags</c> wants <c>metadata_read</c>, not <c>pull</c>: its token is cached under its own scope.</summary>

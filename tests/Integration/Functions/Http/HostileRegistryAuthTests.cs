@@ -89,7 +89,7 @@ public sealed class HostileRegistryAuthTests
             ? $"{row.Realm}?{Scope.Replace("registry.test", new Uri(registry).Host, StringComparison.Ordinal)}"
             : "https://unused.test/");
         routes.On(HttpMethod.Get, realmRequested.AbsoluteUri, _ => RouteHandler.Json(row.TokenBody));
-        routes.On(HttpMethod.Get, $"{registry}/v2/tool/tags/list", r =>
+        routes.On(HttpMethod.Get, $"{registry}/v2/tool/tags/list?n=100", r =>
         {
             if (r.Headers.Authorization is { Scheme: "Bearer", Parameter: "good-token" })
             {
@@ -146,7 +146,7 @@ public sealed class HostileRegistryAuthTests
         {
             // Nothing at all went to the realm, nor anywhere but the registry's own tag list.
             Assert.False(realmGotRequests);
-            Assert.All(sent, r => Assert.Equal($"{registry}/v2/tool/tags/list", r.Uri.AbsoluteUri));
+            Assert.All(sent, r => Assert.Equal($"{registry}/v2/tool/tags/list?n=100", r.Uri.AbsoluteUri));
         }
 
         if (tokenBodyRefused)

@@ -2,6 +2,8 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Tests.Support;
 
@@ -9,19 +11,27 @@ namespace SysextFunctions.Tests.Integration.Functions.Trust;
 
 public partial class CosignTrustTests
 {
+    /// <summary>
+    /// A refusal is remembered by digest for Trust:UnsignedRecheck (2 minutes by default): a tag signed meanwhile is
+    /// listed once that has passed, not before.
+    /// </summary>
     [Fact]
-    public async Task Checksums_SignedLater_ListedOnNextListing()
+    public async Task Checksums_SignedLater_ListedOnceUnsignedRecheckHasPassed()
     {
         var repository = "trust/later/hello";
         var (image, bytes) = await PushAsync(repository, "v1", 10);
-        await using var proxy = await StartProxyAsync([keys.Publisher.PublicKey]);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var proxy = await StartProxyAsync([keys.Publisher.PublicKey], clock: clock);
         using var client = proxy.CreateClient();
 
         var before = await client.GetStringAsync($"/{repository}/SHA256SUMS");
         await keys.Publisher.SignAsync(3, registry.Url, repository, image.ManifestDigest);
+        var remembered = await client.GetStringAsync($"/{repository}/SHA256SUMS");
+        clock.Advance(TimeSpan.FromMinutes(2));
         var after = await client.GetStringAsync($"/{repository}/SHA256SUMS");
 
         Assert.Equal("", before);
+        Assert.Equal("", remembered);
         Assert.Equal($"{Hex(bytes)}  hello-v1.raw\n", after);
     }
 
@@ -102,7 +112,7 @@ public partial class CosignTrustTests
         return (await _pusher.PushOrasArtifactAsync(repository, tag, "hello.raw", bytes), bytes);
     }
 
-    private async Task<ProxyServer> StartProxyAsync(string[] publicKeys, Uri? registryUrl = null, Dictionary<string, string?>? settings = null)
+    private async Task<ProxyServer> StartProxyAsync(string[] publicKeys, Uri? registryUrl = null, Dictionary<string, string?>? settings = null, FakeTimeProvider? clock = null)
     {
         settings ??= [];
         settings["Cache:ChecksumsTtl"] = "00:00:00";
@@ -112,7 +122,7 @@ public partial class CosignTrustTests
             settings[$"Trust:CosignKeys:{i}"] = publicKeys[i];
         }
 
-        return await ProxyServer.StartAsync(registryUrl ?? registry.Url, settings);
+        return await ProxyServer.StartAsync(registryUrl ?? registry.Url, settings, clock is null ? null : builder => builder.Services.AddSingleton<TimeProvider>(clock));
     }
 
     private async Task<(byte[] Bytes, string MediaType)> GetManifestAsync(string repository, string reference)

@@ -1,101 +1,113 @@
 using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Tests.Unit.Functions.Sysupdate;
 
-/// <summary>The listing's concurrency: as wide as configured, narrower when the registry says 429.</summary>
+/// <summary>
+/// The listing's concurrency: as wide as configured, narrower when the resilience pipeline reports push-back
+/// (<see cref="RegistryPushBack"/>), and never a retry of its own. No clock: items wait on each other, not on time.
+/// </summary>
 public class AdaptiveParallelismTests
 {
-    /// <summary>A registry that answers 429 (with Retry-After) to any request beyond <paramref name="capacity"/> in flight.</summary>
-    private sealed class Crowded(int capacity)
+    /// <summary>Counts items in flight and the most at once.</summary>
+    private sealed class InFlight
     {
-        private int _inFlight;
-
-        public int Throttled;
+        private int _now;
         public int Peak;
-        public int Done;
 
-        public async Task RequestAsync(CancellationToken cancellationToken)
+        public int Enter()
         {
-            var now = Interlocked.Increment(ref _inFlight);
-            try
-            {
-                InterlockedMax(ref Peak, now);
-                if (now > capacity)
-                {
-                    Interlocked.Increment(ref Throttled);
-                    throw new RegistryException(RegistryFailure.Throttled, "429") { RetryAfter = TimeSpan.FromMilliseconds(20) };
-                }
-
-                await Task.Delay(5, cancellationToken);
-                Interlocked.Increment(ref Done);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _inFlight);
-            }
-        }
-
-        private static void InterlockedMax(ref int target, int value)
-        {
+            var now = Interlocked.Increment(ref _now);
             int seen;
-            while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+            while ((seen = Volatile.Read(ref Peak)) < now && Interlocked.CompareExchange(ref Peak, now, seen) != seen)
             {
             }
+
+            return now;
         }
+
+        public void Leave() => Interlocked.Decrement(ref _now);
     }
 
     [Fact]
     public async Task ForEachAsync_NoPushBack_RunsAsWideAsAllowed()
     {
-        var registry = new Crowded(int.MaxValue);
+        var inFlight = new InFlight();
+        var wide = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        await AdaptiveParallelism.ForEachAsync(200, 32, (_, ct) => registry.RequestAsync(ct));
-
-        Assert.Equal(200, registry.Done);
-        Assert.Equal(32, registry.Peak);
-    }
-
-    [Fact]
-    public async Task ForEachAsync_RegistryTakesEight_BacksOffAndFinishesEveryItem()
-    {
-        var registry = new Crowded(8);
-
-        await AdaptiveParallelism.ForEachAsync(300, 64, (_, ct) => registry.RequestAsync(ct));
-
-        Assert.Equal(300, registry.Done);
-        // The first burst hits the limit; after halving, most requests go through: far fewer 429s than items.
-        Assert.InRange(registry.Throttled, 1, 150);
-    }
-
-    [Fact]
-    public async Task ForEachAsync_LongRetryAfter_FailsAtOnceWithTheRegistrysDelay()
-    {
-        var calls = 0;
-
-        var e = await Assert.ThrowsAsync<RegistryException>(() => AdaptiveParallelism.ForEachAsync(100, 4, (_, _) =>
+        await AdaptiveParallelism.ForEachAsync(200, 32, async (_, _) =>
         {
-            Interlocked.Increment(ref calls);
-            throw new RegistryException(RegistryFailure.Throttled, "429") { RetryAfter = TimeSpan.FromMinutes(1) };
-        }));
+            // The first 32 wait for each other: all of them must be let in at once.
+            if (inFlight.Enter() == 32)
+            {
+                wide.TrySetResult();
+            }
 
-        Assert.Equal(TimeSpan.FromMinutes(1), e.RetryAfter);
-        Assert.InRange(calls, 1, 4);
+            await wide.Task;
+            inFlight.Leave();
+        });
+
+        Assert.Equal(32, inFlight.Peak);
     }
 
     [Fact]
-    public async Task ForEachAsync_AlwaysThrottled_GivesUpAfterMaxAttempts()
+    public async Task ForEachAsync_FirstBurstPushedBack_LaterItemsRunAtHalfWidthWithoutRetry()
+    {
+        var calls = new int[100];
+        var firstWave = new InFlight();
+        var later = new InFlight();
+        var burst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var limiter = AdaptiveParallelism.Create(32);
+
+        await limiter.RunAllAsync(100, async (i, _) =>
+        {
+            Interlocked.Increment(ref calls[i]);
+            if (i < 32)
+            {
+                // The whole first wave hears the registry's 429 (the pipeline retries it and reports it) …
+                firstWave.Enter();
+                RegistryPushBack.Report();
+                if (Volatile.Read(ref firstWave.Peak) == 32)
+                {
+                    burst.TrySetResult();
+                }
+
+                await burst.Task;
+                return;
+            }
+
+            // … and the rest run narrower.
+            later.Enter();
+            await Task.Yield();
+            later.Leave();
+        });
+
+        // Halved once for the burst, not once per request: 16, and back up by one slot per run of successes.
+        Assert.InRange(later.Peak, 1, 19);
+        Assert.All(calls, c => Assert.Equal(1, c));
+    }
+
+    [Fact]
+    public async Task ForEachAsync_PushBackThenFailure_FailsTheListingWithoutRetrying()
     {
         var calls = 0;
 
         var e = await Assert.ThrowsAsync<RegistryException>(() => AdaptiveParallelism.ForEachAsync(1, 4, (_, _) =>
         {
             Interlocked.Increment(ref calls);
-            throw new RegistryException(RegistryFailure.Throttled, "429");
+            RegistryPushBack.Report();
+            throw new RegistryException(RegistryFailure.Throttled, "429") { RetryAfter = TimeSpan.FromMinutes(1) };
         }));
 
-        Assert.Equal(RegistryFailure.Throttled, e.Failure);
-        Assert.Equal(AdaptiveParallelism.MaxAttempts, calls);
+        Assert.Equal(TimeSpan.FromMinutes(1), e.RetryAfter);
+        Assert.Equal(1, calls);
+    }
+
+    [Fact]
+    public void Report_OutsideAListing_DoesNothing()
+    {
+        RegistryPushBack.Report();
     }
 
     [Fact]
@@ -106,7 +118,8 @@ public class AdaptiveParallelismTests
         await Assert.ThrowsAsync<InvalidOperationException>(() => AdaptiveParallelism.ForEachAsync(1000, 2, async (i, ct) =>
         {
             Interlocked.Increment(ref started);
-            await Task.Delay(2, ct);
+            await Task.Yield();
+            ct.ThrowIfCancellationRequested();
             throw new InvalidOperationException("broken");
         }));
 

@@ -42,7 +42,7 @@ public class CappedBodyTests
     {
         var body = new CountingStream(Huge, (byte)' ');
         var routes = new RouteHandler()
-            .On(HttpMethod.Get, $"{Registry}/v2/tool/tags/list", _ =>
+            .On(HttpMethod.Get, $"{Registry}/v2/tool/tags/list?n=100", _ =>
             {
                 var challenge = new HttpResponseMessage(HttpStatusCode.Unauthorized);
                 challenge.Headers.WwwAuthenticate.ParseAdd($"Bearer realm=\"{Registry}/token\",service=\"registry.test\"");

@@ -31,7 +31,7 @@ public class TagPagingTests
     public async Task ListTagsAsync_RelativeNextLinks_FollowsToTheEnd()
     {
         var routes = new RouteHandler()
-            .On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list", Page("\"v1\",\"v2\"", "</v2/sysexts/tool/tags/list?n=2&last=v2>; rel=\"next\""))
+            .On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list?n=100", Page("\"v1\",\"v2\"", "</v2/sysexts/tool/tags/list?n=2&last=v2>; rel=\"next\""))
             .On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list?n=2&last=v2", Page("\"v3\",\"v4\"", "</v2/sysexts/tool/tags/list?n=2&last=v4>; rel=\"next\""))
             .On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list?n=2&last=v4", Page("\"v5\""));
 
@@ -46,7 +46,7 @@ public class TagPagingTests
     {
         // ACR's shape: an empty orderby= and the continuation in last=.
         var routes = new RouteHandler()
-            .On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list", Page("\"a\"", $"<{Registry}/v2/sysexts/tool/tags/list?last=a&n=100&orderby=>; rel=\"next\""))
+            .On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list?n=100", Page("\"a\"", $"<{Registry}/v2/sysexts/tool/tags/list?last=a&n=100&orderby=>; rel=\"next\""))
             .On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list?last=a&n=100&orderby=", Page("\"b\""));
 
         var tags = await Client(routes).ListTagsAsync("sysexts/tool");
@@ -59,7 +59,7 @@ public class TagPagingTests
     public async Task ListTagsAsync_RegistryUnderPathPrefix_ResolvesRelativeLinkAgainstPage()
     {
         var routes = new RouteHandler()
-            .On(HttpMethod.Get, $"{Registry}/mirror/v2/tool/tags/list", Page("\"a\"", "</mirror/v2/tool/tags/list?last=a>; rel=\"next\""))
+            .On(HttpMethod.Get, $"{Registry}/mirror/v2/tool/tags/list?n=100", Page("\"a\"", "</mirror/v2/tool/tags/list?last=a>; rel=\"next\""))
             .On(HttpMethod.Get, $"{Registry}/mirror/v2/tool/tags/list?last=a", Page("\"b\""));
 
         var tags = await Client(routes, $"{Registry}/mirror").ListTagsAsync("tool");
@@ -73,7 +73,7 @@ public class TagPagingTests
     [InlineData("</v2/sysexts/tool/tags/list?last=z>")]
     public async Task ListTagsAsync_NoNextLink_StopsAfterOnePage(string? link)
     {
-        var routes = new RouteHandler().On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list", Page("\"v1\"", link));
+        var routes = new RouteHandler().On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list?n=100", Page("\"v1\"", link));
 
         var tags = await Client(routes).ListTagsAsync("sysexts/tool");
 
@@ -88,7 +88,7 @@ public class TagPagingTests
     [InlineData("<file:///etc/passwd>; rel=\"next\"")]
     public async Task ListTagsAsync_NextLinkToAnotherOrigin_ThrowsInvalidResponse(string link)
     {
-        var routes = new RouteHandler().On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list", Page("\"v1\"", link));
+        var routes = new RouteHandler().On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list?n=100", Page("\"v1\"", link));
 
         var e = await Assert.ThrowsAsync<RegistryException>(() => Client(routes).ListTagsAsync("sysexts/tool"));
 
@@ -100,7 +100,7 @@ public class TagPagingTests
     public async Task ListTagsAsync_NullTagsOnAPage_CountsAsEmpty()
     {
         var routes = new RouteHandler()
-            .On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list", _ =>
+            .On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/tags/list?n=100", _ =>
             {
                 var response = RouteHandler.Json("""{"name":"sysexts/tool","tags":null}""");
                 response.Headers.TryAddWithoutValidation("Link", "</v2/sysexts/tool/tags/list?last=x>; rel=\"next\"");

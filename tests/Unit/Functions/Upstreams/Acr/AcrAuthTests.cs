@@ -53,7 +53,7 @@ public class AcrAuthTests
         });
         foreach (var repository in new[] { "sysexts/one", "sysexts/two" })
         {
-            _routes.On(HttpMethod.Get, $"{Registry}/v2/{repository}/tags/list", request =>
+            _routes.On(HttpMethod.Get, $"{Registry}/v2/{repository}/tags/list?n=100", request =>
             {
                 var token = request.Headers.Authorization?.Parameter;
                 if (token is not null && Payload(token).Contains($"|repository:{repository}:pull", StringComparison.Ordinal))

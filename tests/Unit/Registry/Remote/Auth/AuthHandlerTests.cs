@@ -144,7 +144,7 @@ public class AuthHandlerTests
     public async Task ListTagsAsync_BasicChallenge_LaterRequestsCarryCredentialsUpFront()
     {
         var routes = new RouteHandler()
-            .On(HttpMethod.Get, $"{Registry}/v2/tool/tags/list", r => BasicChallengeOr(r, () => RouteHandler.Json("""{"tags":["v1"]}""")));
+            .On(HttpMethod.Get, $"{Registry}/v2/tool/tags/list?n=100", r => BasicChallengeOr(r, () => RouteHandler.Json("""{"tags":["v1"]}""")));
         var client = Client(routes, RegistryCredentials.Basic("user", "secret"));
 
         await client.ListTagsAsync("tool");
@@ -158,7 +158,7 @@ public class AuthHandlerTests
     public async Task ListTagsAsync_PlainHttpRealmOnAnotherHost_CredentialsNotSent()
     {
         var routes = new RouteHandler()
-            .On(HttpMethod.Get, $"{Registry}/v2/tool/tags/list", _ =>
+            .On(HttpMethod.Get, $"{Registry}/v2/tool/tags/list?n=100", _ =>
             {
                 var challenge = new HttpResponseMessage(HttpStatusCode.Unauthorized);
                 challenge.Headers.WwwAuthenticate.ParseAdd("Bearer realm=\"http://tokens.test/token\",service=\"registry.test\"");

@@ -137,7 +137,7 @@ public sealed class TokenCacheTests : IDisposable
         {
             var name = $"unknown-{i}";
             routes.On(HttpMethod.Get, $"{AuthHandlerTests.Registry}/token?service=registry.test&scope=repository%3A{name}%3Apull", _ => Issued());
-            routes.On(HttpMethod.Get, $"{AuthHandlerTests.Registry}/v2/{name}/tags/list", r => r.Headers.Authorization is null
+            routes.On(HttpMethod.Get, $"{AuthHandlerTests.Registry}/v2/{name}/tags/list?n=100", r => r.Headers.Authorization is null
                 ? Challenge($"repository:{name}:pull")
                 : RouteHandler.Json("""{"errors":[{"code":"NAME_UNKNOWN"}]}""", HttpStatusCode.NotFound));
         }
@@ -171,7 +171,7 @@ public sealed class TokenCacheTests : IDisposable
                 await release.Task;
                 return RouteHandler.Json("""{"token":"shared","expires_in":300}""");
             })
-            .On(HttpMethod.Get, $"{AuthHandlerTests.Registry}/v2/tool/tags/list", r => r.Headers.Authorization?.Parameter == "shared"
+            .On(HttpMethod.Get, $"{AuthHandlerTests.Registry}/v2/tool/tags/list?n=100", r => r.Headers.Authorization?.Parameter == "shared"
                 ? RouteHandler.Json("""{"tags":["v1"]}""")
                 : Challenge("repository:tool:pull"));
         var client = AuthHandlerTests.Client(routes, SysextFunctions.Registry.Remote.Auth.RegistryCredentials.Anonymous, _cache);
