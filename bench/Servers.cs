@@ -169,7 +169,7 @@ internal static partial class Load
             local paths = { {{string.Join(",\n", paths.Select(p => $"[[{p}]]"))}} }
             local n = 0
             setup = function(thread) n = n + 1; thread:set("first", n * 7919) end
-            init = function() i = tonumber(wrk.thread:get("first")) or 0 end
+            init = function() i = first or 0 end
             request = function()
               i = i + 1
               return wrk.format("GET", paths[(i % #paths) + 1])

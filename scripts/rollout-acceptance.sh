@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Acceptance check of phased rollouts (docs/rollouts.md), run apart from the test suite: a throwaway registry, the
-# standalone server built from this checkout with a schedule of `50%@0m,100%@1m`, and 40 machine roots, each
+# standalone server built from this checkout with a schedule of `50%@0m,100%@2m`, and 40 machine roots, each
 # with its own /etc/machine-id (drawn from a seed, so a run can be repeated) and the same transfer definition whose
 # Path= has %m. With the real oras and the real systemd-sysupdate (254 from tools/systemd, or the newest client of
 # the cached chroot with SYSEXT_ACCEPTANCE_CLIENT=newest):
@@ -9,7 +9,7 @@
 #   2. halt:      a policy pushed with oras pauses v2; once the schedule's 100 % step has passed, v2 is still on
 #                 exactly the machines that had it (the listing TTL is a few seconds, waited for once);
 #   3. promotion: a policy that promotes v2 puts it on all 40 at the next listing, and `update` installs it.
-# Prints the figures of each, and PASS or FAIL (exit status 0 or 1). Takes two minutes or so, one of them waiting
+# Prints the figures of each, and PASS or FAIL (exit status 0 or 1). Takes three minutes or so, most of them waiting
 # for the clock to pass the 100 % step. Needs root (the newest client runs in a private mount namespace) and
 # the prerequisites of scripts/install-test-prereqs.sh; Ctrl-C stops everything and nothing is left behind.
 #
@@ -17,7 +17,7 @@
 #   SYSEXT_ACCEPTANCE_CLIENT   254 (default) or newest
 #   SYSEXT_FLEET_SIZE          machines (default 40)
 #   SYSEXT_FLEET_SEED          seed of the machine ids (default 18)
-#   SYSEXT_STEP_MINUTES        when v2's 100 % step falls after publishing (default 1)
+#   SYSEXT_STEP_MINUTES        when v2's 100 % step falls after publishing (default 2; the split must be done by then)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,7 +25,7 @@ root="$PWD"
 client="${SYSEXT_ACCEPTANCE_CLIENT:-254}"
 machines="${SYSEXT_FLEET_SIZE:-40}"
 seed="${SYSEXT_FLEET_SEED:-18}"
-step="${SYSEXT_STEP_MINUTES:-1}"
+step="${SYSEXT_STEP_MINUTES:-2}"
 ttl=3
 repository="acceptance/hello"
 for number in "$machines" "$seed" "$step"; do
@@ -58,6 +58,10 @@ wait_for() { # $1 = URL, $2 = log
   cat "$2" >&2; echo "FAIL: $1 did not come up" >&2; exit 1
 }
 rfc3339() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+
+# Built first: v2's schedule starts when it is pushed, and the split must be seen before its 100 % step.
+echo "==> building the server"
+dotnet build src/Functions/Functions.csproj -c Release -nologo -v quiet >/dev/null
 
 # The registry, and the two versions: v1 dated long ago (fully rolled out), v2 dated now by oras.
 registry_port="$(free_port)"
@@ -94,8 +98,6 @@ push v2 hello-v2.raw ""
 echo "==> registry on ${registry}: ${repository} v1 (published 2020-01-01) and v2 (published $(rfc3339 "$published"))"
 
 # The server: one schedule for every repository, a short listing TTL so that a policy shows up within seconds.
-echo "==> building the server"
-dotnet build src/Functions/Functions.csproj -c Release -nologo -v quiet >/dev/null
 server="http://127.0.0.1:$(free_port)"
 Registry__Url="http://${registry}" Rollout__Steps="50%@0m,100%@${step}m" Rollout__MachineKeySecret="acceptance-$seed" \
   Cache__ChecksumsTtl="00:00:0${ttl}" Logging__Console__FormatterName=simple \
@@ -154,7 +156,7 @@ for v in d.get("versions", []):
     if isinstance(v, dict) and v.get("version", v.get("tag")) == "v2":
         print("    catalogue: v2 " + ", ".join(f"{k}={v[k]}" for k in ("share", "nextStep", "halted", "promoted", "phased") if k in v))
 if "rolloutPolicy" in d:
-    print(f"    catalogue: rolloutPolicy={d[\"rolloutPolicy\"]}")' || true
+    print("    catalogue: rolloutPolicy=" + str(d["rolloutPolicy"]))' || true
 }
 failed=0
 check() { # $1 = condition text for the message; the rest is the test
@@ -186,6 +188,9 @@ echo "    update installed v2 on $installed machines"
 check "update installs v2 byte for byte on exactly the $offered offered" test "$installed" -eq "$offered" -a "$wrong" -eq 0
 
 echo "==> 2. halt"
+if (($(date -u +%s) >= published + step * 60)); then
+  echo "FAIL: the split took longer than v2's first step (${step}m): run again with a larger SYSEXT_STEP_MINUTES"; exit 1
+fi
 policy "{\"versions\": {\"v2\": {\"pauses\": [{\"from\": \"$(rfc3339 "$(date -u +%s)")\"}]}}}"
 echo "    pushed with oras: $(cat "$work/rollout.json")"
 until_step=$((published + step * 60 + ttl + 1 - $(date -u +%s)))
