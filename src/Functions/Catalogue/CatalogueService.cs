@@ -1,3 +1,4 @@
+using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Catalogue;
@@ -6,14 +7,15 @@ namespace SysextFunctions.Catalogue;
 /// Builds a repository's catalogue from the snapshot SHA256SUMS is served from (one listing, cached as it is), plus
 /// creation dates from image configs where the manifests had none.
 /// </summary>
-public sealed class CatalogueService(SysextCatalogue catalogue, ImageConfigDates dates)
+public sealed class CatalogueService(SysextCatalogue catalogue, ImageConfigDates dates, RolloutService rollouts)
 {
     /// <param name="withConfigDates">Read image configs for missing dates; the transfer definition does without.</param>
     public async Task<RepositoryCatalogue> GetAsync(Upstream upstream, SysupdatePath path, bool withConfigDates, CancellationToken cancellationToken = default)
     {
         var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
         var files = withConfigDates ? await dates.FillAsync(upstream, snapshot.Files, cancellationToken).ConfigureAwait(false) : snapshot.Files;
-        return new RepositoryCatalogue(path.Repository, path.Name, files, snapshot.Signature is not null, Publisher(upstream));
+        var rollout = await rollouts.GetAsync(upstream, snapshot, cancellationToken).ConfigureAwait(false);
+        return new RepositoryCatalogue(path.Repository, path.Name, files, snapshot.Signature is not null, Publisher(upstream), rollout);
     }
 
     /// <summary>With cosign keys, the listing holds only tags one of them signed (<see cref="SysextCatalogue"/>), so every file shown is.</summary>

@@ -27,14 +27,21 @@ public sealed partial class ImageConfigDates(HybridCache cache, ILogger<ImageCon
     private static readonly HybridCacheEntryOptions Forever = new() { Expiration = TimeSpan.FromDays(1), LocalCacheExpiration = TimeSpan.FromDays(1) };
 
     /// <summary>The files, with <see cref="SysextFile.Created"/> filled from their configs where it was missing.</summary>
-    public async Task<IReadOnlyList<SysextFile>> FillAsync(Upstream upstream, IReadOnlyList<SysextFile> files, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<SysextFile>> FillAsync(Upstream upstream, IReadOnlyList<SysextFile> files, CancellationToken cancellationToken = default) =>
+        FillAsync(upstream, files, MaxReadsPerRequest, unread: null, cancellationToken);
+
+    /// <inheritdoc cref="FillAsync(Upstream, IReadOnlyList{SysextFile}, CancellationToken)"/>
+    /// <param name="maxReads">How many configs to look at; a rollout needs every date, the page makes do with some.</param>
+    /// <param name="unread">Collects the configs that could not be read (rather than read and found without a date).</param>
+    public async Task<IReadOnlyList<SysextFile>> FillAsync(Upstream upstream, IReadOnlyList<SysextFile> files, int maxReads, ISet<Digest>? unread, CancellationToken cancellationToken = default)
     {
-        var wanted = files.Where(f => f.Created is null).Select(f => f.Config).OfType<Digest>().Distinct().Take(MaxReadsPerRequest).ToList();
+        var wanted = files.Where(f => f.Created is null).Select(f => f.Config).OfType<Digest>().Distinct().Take(maxReads).ToList();
         if (wanted.Count == 0)
         {
             return files;
         }
 
+        var read = new HashSet<Digest>();
         var dates = new Dictionary<Digest, DateTimeOffset>();
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(Budget);
@@ -42,10 +49,15 @@ public sealed partial class ImageConfigDates(HybridCache cache, ILogger<ImageCon
         {
             await Parallel.ForEachAsync(wanted, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = budget.Token }, async (digest, ct) =>
             {
-                var created = await CreatedAsync(upstream, digest, ct).ConfigureAwait(false);
-                if (ManifestFacts.ParseCreated(created) is { } date)
+                var (created, answered) = await CreatedAsync(upstream, digest, ct).ConfigureAwait(false);
+                lock (dates)
                 {
-                    lock (dates)
+                    if (answered)
+                    {
+                        read.Add(digest);
+                    }
+
+                    if (ManifestFacts.ParseCreated(created) is { } date)
                     {
                         dates[digest] = date;
                     }
@@ -59,11 +71,13 @@ public sealed partial class ImageConfigDates(HybridCache cache, ILogger<ImageCon
 
         lock (dates)
         {
+            unread?.UnionWith(wanted.Where(digest => !read.Contains(digest)));
             return [.. files.Select(f => f.Created is null && f.Config is { } config && dates.TryGetValue(config, out var date) ? f with { Created = date } : f)];
         }
     }
 
-    private async Task<string?> CreatedAsync(Upstream upstream, Digest digest, CancellationToken cancellationToken)
+    /// <summary>The date a config holds, and whether the config could be read at all.</summary>
+    private async Task<(string? Created, bool Read)> CreatedAsync(Upstream upstream, Digest digest, CancellationToken cancellationToken)
     {
         try
         {
@@ -73,13 +87,13 @@ public sealed partial class ImageConfigDates(HybridCache cache, ILogger<ImageCon
                 static (state, ct) => ReadAsync(state.Source, state.Digest, ct),
                 Forever,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
-            return created.Length == 0 ? null : created;
+            return (created.Length == 0 ? null : created, true);
         }
         catch (Exception e) when (e is RegistryException or IOException or HttpRequestException)
         {
             // Not cached: the registry may answer next time. A date is never worth failing the page for.
             LogConfigUnread(logger, upstream.Repository, digest.ToString(), e.Message);
-            return null;
+            return (null, false);
         }
     }
 

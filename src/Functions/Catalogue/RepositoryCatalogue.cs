@@ -1,3 +1,4 @@
+using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Catalogue;
@@ -10,7 +11,8 @@ namespace SysextFunctions.Catalogue;
 /// <param name="Name">Its last segment, which starts every file name.</param>
 /// <param name="ListSigned">Whether SHA256SUMS comes with our OpenPGP signature (<c>Verify=yes</c> works).</param>
 /// <param name="Publisher">What the publisher check (cosign keys, <c>Trust:CosignKeys</c>) says, or null when none is configured.</param>
-public sealed record RepositoryCatalogue(string Repository, string Name, IReadOnlyList<SysextFile> Files, bool ListSigned, string? Publisher = null)
+/// <param name="Rollout">Where each version's rollout stands, or null when no schedule applies.</param>
+public sealed record RepositoryCatalogue(string Repository, string Name, IReadOnlyList<SysextFile> Files, bool ListSigned, string? Publisher = null, RepositoryRollout? Rollout = null)
 {
     /// <summary>Files by version, newest first (sysupdate's order, as near as <see cref="VersionOrder"/> gets), each by architecture.</summary>
     public IReadOnlyList<IGrouping<string, SysextFile>> Versions =>

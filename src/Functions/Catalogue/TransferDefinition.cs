@@ -52,6 +52,9 @@ public static class TransferDefinition
         return new Pattern(name, best.Key.WithArchitecture, best.Key.Suffix, files.Count - best.Count());
     }
 
+    /// <summary>sysupdate's specifier for the machine id (32 hex digits), expanded in <c>[Source] Path=</c>.</summary>
+    public const string MachineSpecifier = "%m";
+
     /// <summary>The comment line that says what to run once before the first update.</summary>
     public const string SetupPrefix = "Before the first run: ";
 
@@ -63,9 +66,19 @@ public static class TransferDefinition
 
     /// <param name="source">The repository's URL as the client reached it, without a trailing slash.</param>
     /// <param name="listSigned">Whether this server signs SHA256SUMS.</param>
-    public static string Render(string repository, string name, IReadOnlyList<SysextFile> files, Uri source, bool listSigned)
+    /// <param name="phased">
+    /// A rollout schedule applies: the source is the machine-scoped path with <c>%m</c>, which sysupdate expands to
+    /// the machine id, so that the same file on every machine takes part in the rollout.
+    /// </param>
+    public static string Render(string repository, string name, IReadOnlyList<SysextFile> files, Uri source, bool listSigned, bool phased = false)
     {
         var pattern = Derive(name, files);
+        var path = source.AbsoluteUri.TrimEnd('/');
+        if (phased && path.EndsWith("/" + repository, StringComparison.Ordinal))
+        {
+            path = $"{path[..^repository.Length]}{SysupdatePath.MachinePrefix}/{MachineSpecifier}/{repository}";
+        }
+
         var text = new StringBuilder();
         text.Append("# systemd-sysupdate transfer definition for ").Append(repository).Append(", from ").Append(source.AbsoluteUri).Append('\n')
             .Append("# Save as /etc/sysupdate.d/50-").Append(name).Append(".transfer (systemd 257 and later)\n")
@@ -93,9 +106,15 @@ public static class TransferDefinition
                 .Append("Verify=no\n");
         }
 
-        text.Append("\n[Source]\n")
-            .Append("Type=").Append(pattern.IsTar ? "url-tar" : "url-file").Append('\n')
-            .Append("Path=").Append(source.AbsoluteUri.TrimEnd('/')).Append('\n')
+        text.Append("\n[Source]\n");
+        if (phased)
+        {
+            text.Append("# Phased rollout: new versions reach a growing share of machines; %m (the machine id) says which one asks.\n")
+                .Append("# To keep the machine id to yourself, put an app-specific id in its place (systemd-id128 machine-id --app-specific=<uuid>).\n");
+        }
+
+        text.Append("Type=").Append(pattern.IsTar ? "url-tar" : "url-file").Append('\n')
+            .Append("Path=").Append(path).Append('\n')
             .Append("MatchPattern=").Append(pattern.Source).Append('\n')
             .Append("\n[Target]\n")
             .Append("InstancesMax=3\n")

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Catalogue;
 using SysextFunctions.Http;
+using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Trust;
 using SysextFunctions.Upstreams;
@@ -30,6 +31,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SysextCatalogue>();
+        services.AddRollouts(configuration);
         services.AddSysextCatalogue();
         services.AddSingleton<HttpCaching>();
         services.AddSingleton<SysextHandler>();

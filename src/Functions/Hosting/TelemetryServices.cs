@@ -37,7 +37,9 @@ public static class TelemetryServices
                 tracing.AddHttpClientInstrumentation();
                 if (!functionsWorker)
                 {
-                    tracing.AddAspNetCoreInstrumentation();
+                    // A machine-scoped path carries a machine key: the span keeps the path with the key blanked out.
+                    tracing.AddAspNetCoreInstrumentation(o => o.EnrichWithHttpRequest = (activity, request) =>
+                        activity.SetTag("url.path", Sysupdate.SysupdatePath.Redact(request.Path.Value ?? "")));
                 }
             })
             .WithMetrics(metrics =>

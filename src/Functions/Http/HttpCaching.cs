@@ -56,6 +56,13 @@ public sealed class HttpCaching(IOptions<CacheOptions> options, TimeProvider tim
     /// <summary><paramref name="inner"/> with a <c>Cache-Control</c> header, which a 304 carries too (RFC 9111 §4.3.4).</summary>
     public static IResult With(string cacheControl, IResult inner) => new WithCacheControl(cacheControl, inner);
 
+    /// <summary>
+    /// <paramref name="inner"/> made <c>private</c> (RFC 9111 §5.2.2.7), whatever it said: a machine-scoped answer is
+    /// one machine's, and a shared cache (a CDN) must never hand it to another. Applied as the headers go out, so it
+    /// covers every answer under <c>/_m/</c>, errors and 304s included.
+    /// </summary>
+    public static IResult Private(IResult inner) => new PrivateResult(inner);
+
     /// <summary>A 304 for a representation the client already holds, with the headers its 200 would have had.</summary>
     public static IResult NotModified(string cacheControl, EntityTagHeaderValue etag) => new NotModifiedResult(cacheControl, etag);
 
@@ -69,6 +76,24 @@ public sealed class HttpCaching(IOptions<CacheOptions> options, TimeProvider tim
         public Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.Headers.CacheControl = cacheControl;
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+
+    private sealed class PrivateResult(IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.OnStarting(() =>
+            {
+                var given = response.Headers.CacheControl.ToString();
+                response.Headers.CacheControl = given.Length == 0 ? "private"
+                    : given.Contains("public", StringComparison.Ordinal) ? given.Replace("public", "private", StringComparison.Ordinal)
+                    : given.Contains("private", StringComparison.Ordinal) ? given
+                    : "private, " + given;
+                return Task.CompletedTask;
+            });
             return inner.ExecuteAsync(httpContext);
         }
     }

@@ -6,6 +6,7 @@ using Microsoft.Net.Http.Headers;
 using SysextFunctions.Http.Pages;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
+using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Http;
@@ -20,6 +21,8 @@ public sealed partial class SysextHandler(
     ChecksumsSigner signer,
     CatalogueEndpoints pages,
     HttpCaching caching,
+    RolloutService rollouts,
+    MachineKeys machineKeys,
     IOptions<ProxyOptions> options,
     ILogger<SysextHandler> logger)
 {
@@ -34,12 +37,19 @@ public sealed partial class SysextHandler(
             return ErrorResults.Text(StatusCodes.Status405MethodNotAllowed, "only GET and HEAD are supported");
         }
 
-        var parsed = SysupdatePath.Parse(RawTarget(context));
+        var parsed = SysupdatePath.Parse(RawTarget(context), machineKeys);
         if (parsed.Path is not { } path)
         {
             return ErrorResults.From(parsed.Failure, parsed.Error!);
         }
 
+        var result = await AnswerAsync(context, path).ConfigureAwait(false);
+        return path.Machine is null ? result : HttpCaching.Private(result);
+    }
+
+    private async Task<IResult> AnswerAsync(HttpContext context, SysupdatePath path)
+    {
+        var request = context.Request;
         if (path.Resource is SysupdateResource.Root)
         {
             return CatalogueEndpoints.WantsPage(request)
@@ -72,9 +82,17 @@ public sealed partial class SysextHandler(
 
     private async Task<IResult> ChecksumsAsync(Upstream upstream, SysupdatePath path, CancellationToken cancellationToken)
     {
-        var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
+        var (snapshot, list) = await ListFor(upstream, path, cancellationToken).ConfigureAwait(false);
         // The bytes result answers If-None-Match with a 304 itself.
-        return HttpCaching.With(caching.ForListing(snapshot), Results.Bytes(snapshot.Checksums, "text/plain; charset=utf-8", entityTag: new EntityTagHeaderValue(snapshot.ETag)));
+        return HttpCaching.With(caching.ForListing(snapshot), Results.Bytes(list.Body, "text/plain; charset=utf-8", entityTag: new EntityTagHeaderValue(list.ETag)));
+    }
+
+    /// <summary>The listing, and the SHA256SUMS this path gets from it: the machine's share of a rollout, or the whole.</summary>
+    private async Task<(RepositorySnapshot Snapshot, ChecksumsList List)> ListFor(Upstream upstream, SysupdatePath path, CancellationToken cancellationToken)
+    {
+        var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
+        var rollout = await rollouts.GetAsync(upstream, snapshot, cancellationToken).ConfigureAwait(false);
+        return (snapshot, rollouts.ChecksumsFor(snapshot, rollout, path.Machine, path.Repository));
     }
 
     /// <summary>
@@ -93,8 +111,8 @@ public sealed partial class SysextHandler(
             return ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no signature is served under this name");
         }
 
-        var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
-        if (snapshot.Signature is not { } signature)
+        var (snapshot, list) = await ListFor(upstream, path, cancellationToken).ConfigureAwait(false);
+        if (list.Signature is not { } signature)
         {
             return ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no signature is served");
         }
@@ -128,6 +146,13 @@ public sealed partial class SysextHandler(
     {
         var mode = options.Value.BlobDelivery;
         LogDelivery(logger, path.Repository, file.Tag, file.Digest.ToString(), mode, file.Size);
+        if (path.Machine is { } machine)
+        {
+            // The hash, never the key: enough to count distinct machines per version (docs/rollouts.md).
+            LogMachineDownload(logger, path.Repository, file.Version, file.Name, machine.Short);
+            Telemetry.RolloutDownload(path.Repository, file.Version);
+        }
+
         if (mode == BlobDelivery.Redirect && upstream.Source.BlobUri(upstream.Repository, file.Digest) is { } blobUri)
         {
             Telemetry.FileDelivered(path.Repository, file, Telemetry.Delivery.Redirect);
@@ -182,6 +207,9 @@ public sealed partial class SysextHandler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivering {Repository}:{Tag} ({Digest}) by {Mode}, {Bytes} bytes")]
     private static partial void LogDelivery(ILogger logger, string repository, string tag, string digest, BlobDelivery mode, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout download of {Repository}:{Version} ({File}) by machine {MachineHash}")]
+    private static partial void LogMachineDownload(ILogger logger, string repository, string version, string file, string machineHash);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request for {Repository}/{File} failed: {Failure}: {Reason}")]
     private static partial void LogRegistryFailure(ILogger logger, string repository, string file, RegistryFailure failure, string reason);

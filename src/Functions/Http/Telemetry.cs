@@ -22,6 +22,7 @@ public static class Telemetry
     public const string FileAttribute = "sysext.file";
     public const string DeliveryAttribute = "sysext.delivery";
     public const string BytesAttribute = "sysext.bytes";
+    public const string VersionAttribute = "sysext.version";
 
     /// <summary>How a file reached the client, as the <see cref="DeliveryAttribute"/> value.</summary>
     public static class Delivery
@@ -46,6 +47,22 @@ public static class Telemetry
 
     private static readonly Counter<long> BytesStreamed = Meter.CreateCounter<long>(
         "sysext.bytes.streamed", "By", "Blob bytes streamed through this service (redirected files cost none)");
+
+    private static readonly Counter<long> RolloutDownloads = Meter.CreateCounter<long>(
+        "sysext.rollout.downloads", "{file}", "Files downloaded through a machine-scoped path (/_m/<key>/...), by repository and version");
+
+    private static readonly Counter<long> ListsSigned = Meter.CreateCounter<long>(
+        "sysext.rollout.lists.signed", "{signature}", "Per-machine SHA256SUMS variants signed (once per distinct list)");
+
+    /// <summary>
+    /// Records a download by an identified machine. Version is a tag here, on purpose: a rollout is watched per
+    /// version, and the versions of a repository are few. The machine is never an attribute (one series per machine).
+    /// </summary>
+    public static void RolloutDownload(string repository, string version) =>
+        RolloutDownloads.Add(1, new TagList { { RepositoryAttribute, repository }, { VersionAttribute, version } });
+
+    /// <summary>Records one signing of a per-machine list.</summary>
+    public static void ListSigned() => ListsSigned.Add(1);
 
     /// <summary>Records a file answered to a client, on the current (request) activity and in the metrics.</summary>
     public static void FileDelivered(string repository, SysextFile file, string delivery)

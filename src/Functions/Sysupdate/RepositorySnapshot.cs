@@ -16,6 +16,9 @@ public sealed record RepositorySnapshot(IReadOnlyList<SysextFile> Files, byte[] 
     /// <summary>When the listing began: what it says is at most this old, which is what HTTP caching counts from.</summary>
     public DateTimeOffset ListedAt { get; init; }
 
+    /// <summary>The rollout policy the listing found (read only where a schedule applies).</summary>
+    public PolicyRead Policy { get; init; } = PolicyRead.None;
+
     public static RepositorySnapshot Create(IReadOnlyList<SysextFile> files, ChecksumsSigner? signer = null, DateTimeOffset listedAt = default)
     {
         // The marker is part of the signed bytes, so of the ETag too: both change when its date does.

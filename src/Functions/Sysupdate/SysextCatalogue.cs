@@ -33,7 +33,8 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         return await cache.GetOrCreateAsync(
             // The upstream's configured id keeps sources apart, the same way in every instance of a scaled-out app;
             // two mappings may list one repository with different keys: the key set is part of what a listing is.
-            $"snapshot|{upstream.RegistryId}|{upstream.Repository}|{name}|{upstream.CosignKeys?.Id}",
+            // With a schedule the listing reads the rollout policy as well.
+            $"snapshot|{upstream.RegistryId}|{upstream.Repository}|{name}|{upstream.CosignKeys?.Id}|{(upstream.Rollout is null ? "" : "rollout")}",
             (Catalogue: this, Upstream: upstream, Name: name),
             static (state, ct) => new ValueTask<RepositorySnapshot>(state.Catalogue.SnapshotNowAsync(state.Upstream, state.Name, ct)),
             new HybridCacheEntryOptions { Expiration = ttl, LocalCacheExpiration = ttl },
@@ -44,19 +45,25 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     private async Task<RepositorySnapshot> SnapshotNowAsync(Upstream upstream, string name, CancellationToken cancellationToken)
     {
         var listedAt = (time ?? TimeProvider.System).GetUtcNow();
-        return RepositorySnapshot.Create(await ListAsync(upstream, name, cancellationToken).ConfigureAwait(false), signer, listedAt);
+        var (files, policy) = await ListWithPolicyAsync(upstream, name, cancellationToken).ConfigureAwait(false);
+        return RepositorySnapshot.Create(files, signer, listedAt) with { Policy = policy };
     }
 
     /// <summary>All files of a repository, ordered by name.</summary>
-    public async Task<IReadOnlyList<SysextFile>> ListAsync(Upstream upstream, string name, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<SysextFile>> ListAsync(Upstream upstream, string name, CancellationToken cancellationToken = default) =>
+        (await ListWithPolicyAsync(upstream, name, cancellationToken).ConfigureAwait(false)).Files;
+
+    /// <summary>All files of a repository, ordered by name, and its rollout policy when a schedule applies.</summary>
+    private async Task<(IReadOnlyList<SysextFile> Files, PolicyRead Policy)> ListWithPolicyAsync(Upstream upstream, string name, CancellationToken cancellationToken)
     {
         // Where the listing names digests (ACR's _tags), a tag whose manifest is cached costs no request at all.
         var allTags = await upstream.Source.ListTaggedAsync(upstream.Repository, cancellationToken).ConfigureAwait(false);
-        // Signatures, attestations, SBOMs are never versions, but with keys they are what is looked for, and only
-        // where the listing shows them.
-        var tags = allTags.Where(tag => !ReferrerTags.IsReferrerTag(tag.Name)).ToList();
+        // Signatures, attestations, SBOMs and the rollout policy are never versions, but with keys they are what is
+        // looked for, and only where the listing shows them.
+        var tags = allTags.Where(tag => IsVersionTag(tag.Name)).ToList();
         IReadOnlySet<string>? knownTags = upstream.CosignKeys is null ? null : allTags.Select(tag => tag.Name).ToHashSet(StringComparer.Ordinal);
         var perTag = new IReadOnlyList<SysextFile>[tags.Count];
+        var policy = upstream.Rollout is null ? Task.FromResult(PolicyRead.None) : ReadPolicyAsync(upstream, allTags, cancellationToken);
         await AdaptiveParallelism.ForEachAsync(
             tags.Count,
             options.Value.ResolveParallelism,
@@ -65,17 +72,18 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
 
         // Tag "v1-x86-64" and an index "v1" with an amd64 entry both make name-v1-x86-64.raw: the single manifest
         // wins, as it does in FindAsync, which tries the whole tag first.
-        return [.. perTag.SelectMany(files => files)
+        IReadOnlyList<SysextFile> files = [.. perTag.SelectMany(files => files)
             .GroupBy(f => f.Name, StringComparer.Ordinal)
             .Select(same => same.MaxBy(f => f.Tag.Length)!)
             .OrderBy(f => f.Name, StringComparer.Ordinal)];
+        return (files, await policy.ConfigureAwait(false));
     }
 
     /// <summary>The file with this name, or null. Only the tags the name can come from are resolved.</summary>
     public async Task<SysextFile?> FindAsync(Upstream upstream, string name, string fileName, CancellationToken cancellationToken = default)
     {
         // At most a whole tag and one tag-without-architecture: the seed's tags end in an architecture too.
-        foreach (var tag in FileNaming.CandidateTags(name, fileName).Where(tag => !ReferrerTags.IsReferrerTag(tag)))
+        foreach (var tag in FileNaming.CandidateTags(name, fileName).Where(IsVersionTag))
         {
             var files = await FilesOfTagAsync(upstream, name, tag, digest: null, probing: true, knownTags: null, cancellationToken).ConfigureAwait(false);
             if (files.FirstOrDefault(f => f.Name == fileName) is { } file)

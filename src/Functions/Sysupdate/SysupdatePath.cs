@@ -1,4 +1,5 @@
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Rollouts;
 
 namespace SysextFunctions.Sysupdate;
 
@@ -28,9 +29,17 @@ public enum SysupdateResource
 /// The one place a request path is parsed. The path is the raw request target, before any decoding: OCI names,
 /// tags and our file names never need percent-encoding, so any escape is refused rather than decoded, which
 /// shuts out encoded slashes and dot segments whatever the host does with them.
+/// Every path may also come machine-scoped, <c>/_m/&lt;key&gt;/…</c> (<c>_</c> starts no OCI repository component, so
+/// nothing collides): the key is reduced to its <see cref="MachineHash"/> here, and only the hash travels on.
 /// </summary>
 public sealed record SysupdatePath(SysupdateResource Resource, string Repository, string FileName)
 {
+    /// <summary>The first segment of a machine-scoped path.</summary>
+    public const string MachinePrefix = "_m";
+
+    /// <summary>The machine a machine-scoped path names, as its keyed hash; null on the plain paths.</summary>
+    public MachineHash? Machine { get; init; }
+
     public const string ChecksumsName = "SHA256SUMS";
 
     /// <summary>The extension of the transfer definition served next to the files, after systemd 257's own.</summary>
@@ -50,7 +59,10 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
     /// <summary>The last segment of the repository, which starts every file name.</summary>
     public string Name => Repository[(Repository.LastIndexOf('/') + 1)..];
 
-    public static PathParseResult Parse(string rawTarget)
+    /// <summary>Parses with the built-in machine key secret; the handler passes the configured <see cref="MachineKeys"/>.</summary>
+    public static PathParseResult Parse(string rawTarget) => Parse(rawTarget, MachineKeys.Default);
+
+    public static PathParseResult Parse(string rawTarget, MachineKeys machineKeys)
     {
         if (rawTarget.Contains('?', StringComparison.Ordinal))
         {
@@ -83,6 +95,49 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
         if (rawTarget == "/")
         {
             return PathParseResult.Ok(new SysupdatePath(SysupdateResource.Root, "", ""));
+        }
+
+        if (rawTarget.StartsWith("/" + MachinePrefix + "/", StringComparison.Ordinal))
+        {
+            return ParseMachineScoped(rawTarget, machineKeys);
+        }
+
+        return ParseRepositoryPath(rawTarget);
+    }
+
+    /// <summary>
+    /// <c>/_m/&lt;key&gt;/&lt;repository path&gt;</c>: the rest parsed as a plain path would be. No reason given here ever
+    /// contains the key.
+    /// </summary>
+    private static PathParseResult ParseMachineScoped(string rawTarget, MachineKeys machineKeys)
+    {
+        var keyStart = MachinePrefix.Length + 2;
+        var keyEnd = rawTarget.IndexOf('/', keyStart);
+        if (keyEnd == keyStart)
+        {
+            return PathParseResult.Fail(PathFailure.Invalid, "empty machine key in /_m/<key>/<repository>/…");
+        }
+
+        if (keyEnd < 0 || keyEnd == rawTarget.Length - 1)
+        {
+            return PathParseResult.Fail(PathFailure.Invalid, "machine-scoped path without a repository: /_m/<key>/<repository>/…");
+        }
+
+        if (machineKeys.TryHash(rawTarget.AsSpan(keyStart, keyEnd - keyStart)) is not { } machine)
+        {
+            return PathParseResult.Fail(PathFailure.Invalid, $"invalid machine key: {MachineKeys.KeyRule}");
+        }
+
+        var rest = ParseRepositoryPath(rawTarget[keyEnd..]);
+        return rest.Path is { } path ? PathParseResult.Ok(path with { Machine = machine }) : rest;
+    }
+
+    /// <summary>Plain <c>/&lt;repository&gt;/…</c>, validated character by character already.</summary>
+    private static PathParseResult ParseRepositoryPath(string rawTarget)
+    {
+        if (rawTarget == "/")
+        {
+            return PathParseResult.Fail(PathFailure.Invalid, "machine-scoped path without a repository: /_m/<key>/<repository>/…");
         }
 
         // "/{repository}/": the trailing slash, as for a directory listing, asks for the catalogue.
@@ -131,6 +186,22 @@ public sealed record SysupdatePath(SysupdateResource Resource, string Repository
             : file == repository[(repository.LastIndexOf('/') + 1)..] + TransferExtension ? SysupdateResource.Transfer
             : SysupdateResource.File;
         return PathParseResult.Ok(new SysupdatePath(resource, repository, file));
+    }
+
+    /// <summary>
+    /// A request path with the machine key of a machine-scoped path replaced by <c>{key}</c>, for whatever records
+    /// paths outside our control (the request span's <c>url.path</c>).
+    /// </summary>
+    public static string Redact(string path)
+    {
+        var prefix = "/" + MachinePrefix + "/";
+        if (!path.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return path;
+        }
+
+        var keyEnd = path.IndexOf('/', prefix.Length);
+        return prefix + "{key}" + (keyEnd < 0 ? "" : path[keyEnd..]);
     }
 
     private static bool IsFileNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-';

@@ -1,5 +1,6 @@
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Rollouts;
 using SysextFunctions.Trust;
 
 namespace SysextFunctions.Sysupdate;
@@ -9,6 +10,9 @@ public sealed record Upstream(IOciSource Source, string Repository, string Regis
 {
     /// <summary>The keys its tags must be signed with (cosign), or null when nothing is verified.</summary>
     public CosignKeySet? CosignKeys { get; init; }
+
+    /// <summary>The schedule new versions follow (<c>Rollout:Steps</c> or the mapping's own), or null: no rollout.</summary>
+    public RolloutSchedule? Rollout { get; init; }
 }
 
 /// <summary>
@@ -22,6 +26,9 @@ public sealed record RepositoryMapping(string Path, string Repository, bool IsPr
 {
     /// <summary>The keys this mapping's tags must be signed with, replacing <c>Trust:CosignKeys</c>; null: those.</summary>
     public CosignKeySet? CosignKeys { get; init; }
+
+    /// <summary>This mapping's schedule, replacing <c>Rollout:Steps</c>; null: that one.</summary>
+    public RolloutSchedule? Rollout { get; init; }
 
     /// <summary>Reads one configured mapping; the error is a one-line reason.</summary>
     public static RepositoryMapping Parse(string? path, string? repository, string? registryId)
@@ -77,6 +84,7 @@ public sealed class UpstreamResolver
     private readonly IReadOnlyList<RepositoryMapping> _mappings;
     private readonly Func<string, IOciSource> _sources;
     private readonly CosignKeySet? _cosignKeys;
+    private readonly RolloutSchedule? _rollout;
 
     public UpstreamResolver(IOciSource defaultSource)
         : this([], _ => defaultSource)
@@ -85,9 +93,11 @@ public sealed class UpstreamResolver
 
     /// <param name="sources">The source of a registry id (empty: the default registry).</param>
     /// <param name="cosignKeys">The keys tags must be signed with where a mapping names none (<c>Trust:CosignKeys</c>).</param>
-    public UpstreamResolver(IReadOnlyList<RepositoryMapping> mappings, Func<string, IOciSource> sources, CosignKeySet? cosignKeys = null)
+    /// <param name="rollout">The schedule where a mapping names none (<c>Rollout:Steps</c>).</param>
+    public UpstreamResolver(IReadOnlyList<RepositoryMapping> mappings, Func<string, IOciSource> sources, CosignKeySet? cosignKeys = null, RolloutSchedule? rollout = null)
     {
         _cosignKeys = cosignKeys;
+        _rollout = rollout;
         // Exact paths first, then the longest prefix: "tools/k8s" beats "tools/*" beats "*".
         _mappings = [.. mappings.OrderBy(m => m.IsPrefix).ThenByDescending(m => m.Path.Length)];
         _sources = sources;
@@ -104,14 +114,14 @@ public sealed class UpstreamResolver
     {
         if (_mappings.Count == 0)
         {
-            return new Upstream(_sources(""), repository, "") { CosignKeys = _cosignKeys };
+            return new Upstream(_sources(""), repository, "") { CosignKeys = _cosignKeys, Rollout = _rollout };
         }
 
         foreach (var mapping in _mappings)
         {
             if (mapping.Map(repository) is { } upstream)
             {
-                return Reference.IsValidRepository(upstream) ? new Upstream(_sources(mapping.RegistryId), upstream, mapping.RegistryId) { CosignKeys = mapping.CosignKeys ?? _cosignKeys } : null;
+                return Reference.IsValidRepository(upstream) ? new Upstream(_sources(mapping.RegistryId), upstream, mapping.RegistryId) { CosignKeys = mapping.CosignKeys ?? _cosignKeys, Rollout = mapping.Rollout ?? _rollout } : null;
             }
         }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Trust;
 
@@ -22,6 +23,9 @@ public sealed class MappingOptions
     /// <summary>Publisher keys (PEM text or file paths) that replace <c>Trust:CosignKeys</c> for this mapping.</summary>
     public List<string>? CosignKeys { get; set; }
 
+    /// <summary><c>Mappings:&lt;n&gt;:Rollout:Steps</c>: this mapping's schedule, replacing <c>Rollout:Steps</c>.</summary>
+    public MappingRolloutOptions? Rollout { get; set; }
+
     /// <summary>This entry parsed, with its keys loaded; <paramref name="key"/> is its key under <c>Mappings</c>.</summary>
     /// <exception cref="FormatException">The path or repository is not one.</exception>
     /// <exception cref="InvalidOperationException">A key cannot be read or is no usable public key.</exception>
@@ -29,6 +33,7 @@ public sealed class MappingOptions
         RepositoryMapping.Parse(Path, Repository, Registry) with
         {
             CosignKeys = CosignKeySet.Load(CosignKeys, $"{Section}:{key}:{nameof(CosignKeys)}"),
+            Rollout = Rollout?.Schedule(),
         };
 }
 

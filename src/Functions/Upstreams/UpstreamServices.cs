@@ -7,6 +7,7 @@ using SysextFunctions.Registry;
 using SysextFunctions.Registry.Layout;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
+using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Trust;
 
@@ -36,7 +37,8 @@ public static class UpstreamServices
         services.AddSingleton(sp => new UpstreamResolver(
             sp.GetRequiredService<IOptions<MappingsOptions>>().Value.Parse(),
             id => sp.GetRequiredKeyedService<IOciSource>(id),
-            sp.GetRequiredService<IOptions<TrustOptions>>().Value.LoadKeys()));
+            sp.GetRequiredService<IOptions<TrustOptions>>().Value.LoadKeys(),
+            sp.GetRequiredService<IOptions<RolloutOptions>>().Value.Schedule()));
         return services;
     }
 

@@ -56,7 +56,7 @@ public sealed class CatalogueEndpoints(CatalogueService catalogues, ServedReposi
         }
 
         var page = await catalogues.GetAsync(upstream, path, withConfigDates: true, context.RequestAborted).ConfigureAwait(false);
-        return RepositoryPage.Create(page, url, TransferDefinition.Render(page.Repository, page.Name, page.Files, url, page.ListSigned));
+        return RepositoryPage.Create(page, url, TransferDefinition.Render(page.Repository, page.Name, page.Files, url, page.ListSigned, phased: page.Rollout is not null));
     }
 
     public async Task<IResult> TransferAsync(Upstream upstream, SysupdatePath path, HttpContext context)
@@ -67,7 +67,7 @@ public sealed class CatalogueEndpoints(CatalogueService catalogues, ServedReposi
         }
 
         var catalogue = await catalogues.GetAsync(upstream, path, withConfigDates: false, context.RequestAborted).ConfigureAwait(false);
-        var text = TransferDefinition.Render(catalogue.Repository, catalogue.Name, catalogue.Files, url, catalogue.ListSigned);
+        var text = TransferDefinition.Render(catalogue.Repository, catalogue.Name, catalogue.Files, url, catalogue.ListSigned, phased: catalogue.Rollout is not null);
         return Results.Bytes(Encoding.UTF8.GetBytes(text), "text/plain; charset=utf-8");
     }
 

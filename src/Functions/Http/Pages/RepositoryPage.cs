@@ -33,6 +33,7 @@ public static class RepositoryPage
         }
 
         html.Append($"<p>Publisher signatures: {catalogue.Publisher ?? "not checked here."}</p>\n");
+        AppendRollout(html, catalogue.Rollout);
 
         html.Append($"<h2>Versions</h2>\n");
         if (versions.Count == 0)
@@ -61,6 +62,7 @@ public static class RepositoryPage
                 html.Append($"</p>\n");
             }
 
+            AppendVersionRollout(html, catalogue.Rollout?.For(version.Key));
             html.Append($"<ul class=\"files\">\n");
             foreach (var file in version)
             {
@@ -82,6 +84,64 @@ public static class RepositoryPage
             .Append($"<p class=\"muted\">For programs: this URL with <code>Accept: application/json</code>.</p>\n</main>\n");
         return new HtmlPage($"{catalogue.Repository} · Sysext Functions", html.ToString());
     }
+
+    private static void AppendRollout(HtmlBuilder html, Rollouts.RepositoryRollout? rollout)
+    {
+        if (rollout is null)
+        {
+            return;
+        }
+
+        html.Append($"<p>Phased rollout: new versions follow <code>{rollout.Schedule.Text}</code> (share of machines @ time since publishing). Policy (<code>{Rollouts.RolloutPolicy.Tag}</code>): ");
+        if (rollout.PolicyFailed)
+        {
+            html.Append($"<span class=\"badge no\">refused</span> {rollout.Policy}. Every rollout in progress is frozen until the policy can be read.</p>\n");
+        }
+        else
+        {
+            html.Append($"{(rollout.Policy == Rollouts.RepositoryRollout.PolicyOk ? "in force" : "none")}.</p>\n");
+        }
+    }
+
+    private static void AppendVersionRollout(HtmlBuilder html, Rollouts.VersionRollout? state)
+    {
+        if (state is null)
+        {
+            return;
+        }
+
+        html.Append($"<p class=\"rollout\">");
+        if (!state.Phased)
+        {
+            html.Append($"<span class=\"badge no\">no publish date</span> not phased: offered to every machine.</p>\n");
+            return;
+        }
+
+        if (state.Promoted)
+        {
+            html.Append($"<span class=\"badge yes\">promoted</span> offered to every machine.</p>\n");
+            return;
+        }
+
+        html.Append($"{(state.Complete ? "rolled out: offered to every machine" : $"offered to {Percent(state.Share)} of machines")}");
+        if (state.Halted)
+        {
+            html.Append($" · <span class=\"badge no\">halted</span>");
+        }
+
+        if (state.Next is { } next)
+        {
+            html.Append($" · next {Percent(next.Share)}");
+            if (next.At is { } at)
+            {
+                html.Append($" at <time datetime=\"{at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}\">{at.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC</time>");
+            }
+        }
+
+        html.Append($"</p>\n");
+    }
+
+    private static string Percent(double share) => (share * 100).ToString("0.#", CultureInfo.InvariantCulture) + " %";
 
     /// <summary>Sizes in binary units with one decimal, as <c>ls -lh</c> and most file managers show them.</summary>
     public static string Size(long bytes)

@@ -1,0 +1,98 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace SysextFunctions.Rollouts;
+
+/// <summary>
+/// What is left of a machine key once <see cref="MachineKeys"/> has reduced it: HMAC-SHA256 under
+/// <c>Rollout:MachineKeySecret</c>. The key itself is never kept, so nothing downstream (logs, traces, metrics,
+/// cache keys, pages) can render it; <see cref="ToString"/> gives the first 16 hex digits of the hash, which is
+/// what the logs carry.
+/// </summary>
+public readonly struct MachineHash : IEquatable<MachineHash>
+{
+    private readonly byte[] _hash;
+
+    internal MachineHash(byte[] hash) => _hash = hash;
+
+    /// <summary>The first 16 hex digits: enough to count distinct machines, too little to find one by brute force on the secret.</summary>
+    public string Short => Convert.ToHexStringLower(_hash.AsSpan(0, 8));
+
+    /// <summary>
+    /// Where this machine falls for one version of one repository: a uniform value in [0,1), the same on every
+    /// instance and after every restart, and an independent slice of the fleet for each version (so the same
+    /// machines are not always the first to get everything). <c>SHA-256(hash ‖ 0 ‖ repository ‖ 0 ‖ version)</c>,
+    /// its first 8 bytes as a big-endian integer over 2^64.
+    /// </summary>
+    public double Bucket(string repository, string version)
+    {
+        var text = Encoding.UTF8.GetBytes(repository + "\0" + version);
+        var input = new byte[_hash.Length + 1 + text.Length];
+        _hash.CopyTo(input, 0);
+        text.CopyTo(input, _hash.Length + 1);
+        var top = BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(input));
+        // 53 bits are all a double holds: dividing those keeps the result strictly below 1.
+        return (top >> 11) * (1.0 / (1UL << 53));
+    }
+
+    public bool Equals(MachineHash other) => _hash.AsSpan().SequenceEqual(other._hash);
+
+    public override bool Equals(object? obj) => obj is MachineHash other && Equals(other);
+
+    public override int GetHashCode() => BinaryPrimitives.ReadInt32LittleEndian(_hash);
+
+    public override string ToString() => Short;
+
+    public static bool operator ==(MachineHash left, MachineHash right) => left.Equals(right);
+
+    public static bool operator !=(MachineHash left, MachineHash right) => !left.Equals(right);
+}
+
+/// <summary>
+/// Reduces machine keys (the <c>&lt;key&gt;</c> of <c>/_m/&lt;key&gt;/…</c>) to <see cref="MachineHash"/>es at once.
+/// Keyed, so that a log or metric holding hashes cannot be matched against a list of machine ids without the secret.
+/// </summary>
+public sealed partial class MachineKeys
+{
+    /// <summary>
+    /// Used when <c>Rollout:MachineKeySecret</c> is unset: buckets still agree between instances, but anyone who reads
+    /// this source can test a known machine id against a logged hash. A start-up warning says so.
+    /// </summary>
+    public const string DefaultSecret = "sysext-functions machine keys: set Rollout:MachineKeySecret";
+
+    /// <summary>What a key may look like: the 32-hex machine id (<c>%m</c>) or any opaque token of 16–64 such characters.</summary>
+    public const string KeyRule = "16 to 64 characters of A-Z a-z 0-9 _ -";
+
+    private readonly byte[] _secret;
+
+    public MachineKeys(string? secret = null)
+    {
+        IsDefaultSecret = string.IsNullOrEmpty(secret);
+        _secret = Encoding.UTF8.GetBytes(IsDefaultSecret ? DefaultSecret : secret!);
+    }
+
+    public static MachineKeys Default { get; } = new();
+
+    public bool IsDefaultSecret { get; }
+
+    /// <summary>The hash of a well-formed key, or null; the key is neither kept nor echoed.</summary>
+    public MachineHash? TryHash(ReadOnlySpan<char> key)
+    {
+        if (!KeyPattern().IsMatch(key))
+        {
+            return null;
+        }
+
+        Span<byte> bytes = stackalloc byte[64];
+        var length = Encoding.ASCII.GetBytes(key, bytes);
+        var hash = HMACSHA256.HashData(_secret, bytes[..length]);
+        bytes.Clear();
+        return new MachineHash(hash);
+    }
+
+    // \A…\z: in .NET, $ also matches before a final newline.
+    [GeneratedRegex(@"\A[A-Za-z0-9_-]{16,64}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex KeyPattern();
+}
