@@ -125,16 +125,25 @@ public class FleetRolloutTests(RegistryServer registry)
         await _oras.PushRolloutPolicyAsync(repository, """{"versions": {"v2": {"pauses": [{"from": "FROM"}]}}}""".Replace("FROM", Rfc3339(clock.GetUtcNow()), StringComparison.Ordinal));
         clock.Advance(TimeSpan.FromHours(2));
         var halted = await fleet.ListAsync(sysupdate);
+        var haltedCatalogue = await CatalogueAsync(proxy, repository);
         await _oras.PushRolloutPolicyAsync(repository, """{"versions": {"v2": {"pauses": [], "promote": true}}}""");
         var promoted = await fleet.ListAsync(sysupdate);
+        var promotedCatalogue = await CatalogueAsync(proxy, repository);
 
         var hadV2 = Having(fleet, before, "v2");
         Assert.InRange(hadV2.Count, Machines * 30 / 100, Machines * 70 / 100);
         Assert.InRange(Having(fleet, before, "v3").Count, Machines * 30 / 100, Machines * 70 / 100);
-        Assert.Equal(hadV2.Order(), Having(fleet, halted, "v2").Order());
-        Assert.Equal(Machines, Having(fleet, halted, "v3").Count);
-        Assert.Equal(Machines, Having(fleet, promoted, "v2").Count);
+        Assert.True(hadV2.Order().SequenceEqual(Having(fleet, halted, "v2").Order()), $"v2 before the halt on {string.Join(' ', hadV2)}, after on {string.Join(' ', Having(fleet, halted, "v2"))}; the catalogue: {haltedCatalogue}");
+        Assert.True(Having(fleet, halted, "v3").Count == Machines, $"v3 two hours on: {Having(fleet, halted, "v3").Count} machines; the catalogue: {haltedCatalogue}");
+        Assert.True(Having(fleet, promoted, "v2").Count == Machines, $"v2 promoted: {Having(fleet, promoted, "v2").Count} machines; the catalogue: {promotedCatalogue}");
         Assert.All(fleet.Machines, m => Assert.Contains("v1", halted[m]));
+    }
+
+    /// <summary>The catalogue's JSON, which says where each version stands: for the failure messages.</summary>
+    private static async Task<string> CatalogueAsync(ProxyServer proxy, string repository)
+    {
+        using var http = proxy.CreateClient();
+        return await http.GetStringAsync($"/{repository}/").ExplainedBy(proxy);
     }
 
     /// <summary>Long before any step: fully rolled out everywhere.</summary>
