@@ -43,7 +43,7 @@ internal sealed partial class Side
         }
 
         await using var proxy = await Proxy.StartAsync(registry.Url, "00:10:00",
-            "--Rollout:Steps=50%@0m,100%@3650d", "--Rollout:MachineKeySecret=bench", $"--Signing:KeyFile={keyFile}");
+            "--Rollout:Steps=50%@0m,100%@365d", "--Rollout:MachineKeySecret=bench", $"--Signing:KeyFile={keyFile}");
         var warmKeys = Fleet.MachineIds(WarmMachines, seed: 1);
         var anonymous = $"/{RolloutRepository}/SHA256SUMS";
         string[] machinePaths = [.. warmKeys.Select(k => $"/_m/{k}/{RolloutRepository}/SHA256SUMS")];

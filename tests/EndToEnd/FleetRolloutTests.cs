@@ -16,8 +16,8 @@ public class FleetRolloutTests(RegistryServer registry)
 {
     private const int Machines = 40;
 
-    /// <summary>Half the fleet from the moment of publishing; the second step lies ten years ahead.</summary>
-    private const string HalfSteps = "50%@0m,100%@3650d";
+    /// <summary>Half the fleet from the moment of publishing, everyone a year later: v1 (2020) is complete, on every machine.</summary>
+    private const string HalfSteps = "50%@0m,100%@365d";
 
     private readonly Oras _oras = new(registry.Url);
 
@@ -67,7 +67,7 @@ public class FleetRolloutTests(RegistryServer registry)
         await using (var proxy = await ProxyServer.StartAsync(registry.Url, settings))
         {
             fleet.Define(Definition(proxy.Url, repository, verify: true));
-            first = await fleet.ListAsync(sysupdate, key.KeyringPath);
+            first = await fleet.ListAsync(sysupdate, key.KeyringPath).ExplainedBy(proxy);
         }
 
         await using var second = await ProxyProcess.StartAsync(registry.Url, [.. settings.Select(s => $"--{s.Key}={s.Value}")]);
