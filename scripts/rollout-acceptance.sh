@@ -4,10 +4,10 @@
 # with its own /etc/machine-id (drawn from a seed, so a run can be repeated) and the same transfer definition whose
 # Path= has %m. With the real oras and the real systemd-sysupdate (254 from tools/systemd, or the newest client of
 # the cached chroot with SYSEXT_ACCEPTANCE_CLIENT=newest):
-#   1. split:     v1 (published long ago) reaches every machine, v2 (published now) between 30 % and 70 % of them,
-#                 and `update` installs v2 byte for byte on exactly those;
-#   2. halt:      a policy pushed with oras pauses v2; once the schedule's 100 % step has passed, v2 is still on
-#                 exactly the machines that had it (the listing TTL is a few seconds, waited for once);
+#   1. split:     v1 (published long ago) reaches every machine, v2 (published now) between 30 % and 70 % of them;
+#   2. halt:      a policy pushed with oras pauses v2; once the schedule's 100 % step has passed, v2 is still offered to
+#                 exactly the machines that had it (the listing TTL is a few seconds, waited for once), and `update`
+#                 installs it byte for byte on exactly those (only now: sysupdate lists what is installed as well);
 #   3. promotion: a policy that promotes v2 puts it on all 40 at the next listing, and `update` installs it.
 # Prints the figures of each, and PASS or FAIL (exit status 0 or 1). Takes three minutes or so, most of them waiting
 # for the clock to pass the 100 % step. Needs root (the newest client runs in a private mount namespace) and
@@ -173,20 +173,6 @@ echo "    v1 listed on $(wc -l <"$work/split.v1") of $machines machines, v2 on $
 catalogue
 check "v1 on every machine" test "$(wc -l <"$work/split.v1")" -eq "$machines"
 check "v2 on 30-70 % of the fleet" test "$((100 * offered))" -ge "$((30 * machines))" -a "$((100 * offered))" -le "$((70 * machines))"
-fleet update-1 update
-installed=0 wrong=0
-for m in "$work"/fleet/m*; do
-  if [[ -e "$m/opt/extensions/hello-v2.raw" ]]; then
-    installed=$((installed + 1))
-    cmp -s "$work/hello-v2.raw" "$m/opt/extensions/hello-v2.raw" || wrong=$((wrong + 1))
-    grep -qx "$(basename "$m")" "$work/split.v2" || wrong=$((wrong + 1))
-  elif grep -qx "$(basename "$m")" "$work/split.v2"; then
-    wrong=$((wrong + 1))
-  fi
-done
-echo "    update installed v2 on $installed machines"
-check "update installs v2 byte for byte on exactly the $offered offered" test "$installed" -eq "$offered" -a "$wrong" -eq 0
-
 echo "==> 2. halt"
 if (($(date -u +%s) >= published + step * 60)); then
   echo "FAIL: the split took longer than v2's first step (${step}m): run again with a larger SYSEXT_STEP_MINUTES"; exit 1
@@ -203,6 +189,20 @@ having halt v2 >"$work/halt.v2"
 echo "    after the 100 % step: v2 on $(wc -l <"$work/halt.v2") of $machines machines"
 catalogue
 check "no new machine got v2 while halted, every machine that had it keeps it" cmp -s "$work/split.v2" "$work/halt.v2"
+
+fleet update-1 update
+installed=0 wrong=0
+for m in "$work"/fleet/m*; do
+  if [[ -e "$m/opt/extensions/hello-v2.raw" ]]; then
+    installed=$((installed + 1))
+    cmp -s "$work/hello-v2.raw" "$m/opt/extensions/hello-v2.raw" || wrong=$((wrong + 1))
+    grep -qx "$(basename "$m")" "$work/split.v2" || wrong=$((wrong + 1))
+  elif grep -qx "$(basename "$m")" "$work/split.v2"; then
+    wrong=$((wrong + 1))
+  fi
+done
+echo "    update installed v2 on $installed machines"
+check "update (while halted) installs v2 byte for byte on exactly the $offered offered at the split" test "$installed" -eq "$offered" -a "$wrong" -eq 0
 
 echo "==> 3. promotion"
 policy '{"versions": {"v2": {"pauses": [], "promote": true}}}'
