@@ -11,6 +11,7 @@ using SysextFunctions.Bench;
 
 // ./scripts/bench.sh            the side-by-side table (real registry, proxy process, nginx)
 // ./scripts/bench.sh --micro    BenchmarkDotNet micro-benchmarks of the hot paths
+// ./scripts/bench.sh --only coldstart    one part (checksums | blob | load | coldstart)
 if (args.Contains("--micro"))
 {
     var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance));
@@ -96,6 +97,11 @@ namespace SysextFunctions.Bench
             if (only is null or "rollout")
             {
                 await RolloutAsync(registry);
+            }
+
+            if (only is null or "coldstart")
+            {
+                await ColdStartAsync(pusher, registry.Url);
             }
 
             Console.WriteLine();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The product on a working default, from a fresh Debian 12 machine:
-#   1. installs the prerequisites (systemd-sysupdate 254 unpacked into tools/, Debian's docker-registry,
-#      Debian's oras linked as tools/oras/oras);
+#   1. installs only what it uses (scripts/install-test-prereqs.sh --demo): curl, squashfs-tools and
+#      systemd-sysupdate 254 unpacked into tools/; with --registry also Debian's docker-registry and Debian's oras
+#      linked as tools/oras/oras;
 #   2. builds a sample sysext "hello" in two versions (real squashfs sysext images) and puts them in an
 #      OCI image layout directory, as `oras push --oci-layout` would: no registry needed. With --registry,
 #      starts a throwaway registry on 127.0.0.1:5000 instead and pushes them there with the real `oras push`;
@@ -15,20 +16,28 @@ repo_root="$(pwd)"
 registry_port="${DEMO_REGISTRY_PORT:-5000}"
 proxy_url="${DEMO_PROXY_URL:-http://localhost:5001}"
 
-bash scripts/install-test-prereqs.sh >/dev/null
+upstream=layout
+[[ "${1:-}" == "--registry" ]] && upstream=registry
+
+started=$SECONDS
+# The build needs nothing the prerequisites bring: run both at once.
+dotnet build src/Server -c Release -v quiet -nologo >/tmp/sysext-demo-build.log 2>&1 &
+build=$!
+if [[ "$upstream" == registry ]]; then
+  bash scripts/install-test-prereqs.sh --demo --registry >/dev/null
+else
+  bash scripts/install-test-prereqs.sh --demo >/dev/null
+fi
 echo "==> prerequisites in place"
 
 work="$(mktemp -d /tmp/sysext-demo.XXXXXX)"
-pids=()
+pids=("$build")
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-
-upstream=layout
-[[ "${1:-}" == "--registry" ]] && upstream=registry
 
 if [[ "$upstream" == registry ]]; then
 cat >"$work/registry.yml" <<YAML
@@ -77,11 +86,12 @@ else
 fi
 
 echo "==> starting Sysext Functions on ${proxy_url}"
-dotnet build src/Functions -c Release -v quiet -nologo >/dev/null
+wait "$build" || { cat /tmp/sysext-demo-build.log; echo "build failed" >&2; exit 1; }
 # Human-readable logs for the demo (the standalone default is JSON lines, for log collectors).
-Logging__Console__FormatterName=simple dotnet run --project src/Functions -c Release --no-build -- --urls "${proxy_url}" &
+Logging__Console__FormatterName=simple dotnet src/Server/bin/Release/net10.0/SysextFunctions.Server.dll --urls "${proxy_url}" &
 pids+=($!)
 for _ in $(seq 300); do curl -fsS -o /dev/null "${proxy_url}/" 2>/dev/null && break; sleep 0.1; done
+echo "==> serving after $((SECONDS - started)) s"
 
 mkdir -p "$work/sysupdate.d" "$work/opt/extensions/hello" "$work/etc/extensions"
 conf="[Transfer]

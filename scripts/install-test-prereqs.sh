@@ -23,6 +23,9 @@
 #   5. scripts/install-bicep.sh, when that file exists.
 #   6. Verifies the result and prints a summary; exits non-zero when anything is missing.
 #
+# With --demo [--registry], only what scripts/demo.sh uses: curl and squashfs-tools, systemd 254 in tools/systemd,
+# and with --registry also docker-registry and oras. No chromium, nginx, cosign, chroots or Bicep.
+#
 # Idempotent: a second run checks, finds everything in place and does no network I/O.
 # Must run as root (apt-get install). Runs from any working directory.
 #
@@ -42,6 +45,19 @@ BACKPORTS_SUITE="${SYSTEMD_BACKPORTS_SUITE:-bookworm-backports}"
 SYSTEMD_PKGS=(systemd systemd-container libsystemd-shared)
 MIN_SYSTEMD_MAJOR=254
 APT_PKGS=(docker-registry apache2-utils nginx-light gpg xz-utils zstd curl util-linux squashfs-tools chromium fonts-dejavu-core)
+
+DEMO=0 DEMO_REGISTRY=0
+for arg in "$@"; do
+  case "${arg}" in
+    --demo) DEMO=1 ;;
+    --registry) DEMO_REGISTRY=1 ;;
+    *) printf 'ERROR: unknown argument %s (expected --demo [--registry])\n' "${arg}" >&2; exit 2 ;;
+  esac
+done
+if ((DEMO)); then
+  APT_PKGS=(curl squashfs-tools)
+  ((DEMO_REGISTRY)) && APT_PKGS+=(docker-registry)
+fi
 
 export DEBIAN_FRONTEND=noninteractive
 # Wait for a concurrent apt/dpkg run instead of failing at once.
@@ -128,7 +144,7 @@ stop_and_disable_service() {
 }
 
 # The tests and the demo start their own docker-registry; the packaged one (port 5000) must not run.
-stop_and_disable_service docker-registry
+pkg_installed docker-registry && stop_and_disable_service docker-registry
 # Only touch nginx's default service when this run installed it (it would hold port 80).
 if [[ "${JUST_INSTALLED}" == *" nginx-light "* ]]; then
   stop_and_disable_service nginx
@@ -173,6 +189,25 @@ else
   fetch_systemd_backports
 fi
 
+# The demo needs oras only with --registry, and nothing below.
+NEWEST_SUITE="${SYSEXT_NEWEST_SUITE:-testing}"
+link_oras() {
+  local oras_dir
+  oras_dir="$("${SCRIPT_DIR}/debian-package.sh" "${NEWEST_SUITE}" oras)" \
+    || die "oras from Debian ${NEWEST_SUITE} could not be unpacked; see the message above"
+  [[ -x "${oras_dir}/usr/bin/oras" ]] || die "the oras package of ${NEWEST_SUITE} has no usr/bin/oras (${oras_dir})"
+  mkdir -p "${TOOLS_DIR}/oras"
+  ln -sfn "${oras_dir}/usr/bin/oras" "${TOOLS_DIR}/oras/oras"
+}
+if ((DEMO)); then
+  ((DEMO_REGISTRY)) && link_oras
+  # shellcheck source=scripts/sysupdate-env.sh disable=SC1091
+  source "${SCRIPT_DIR}/sysupdate-env.sh" || die "the unpacked systemd in ${SYSTEMD_DIR} is incomplete"
+  "${SYSUPDATE_BIN}" --version >/dev/null || die "${SYSUPDATE_BIN} does not run"
+  log "demo prerequisites present ($(( $(date +%s) - START_TS ))s)"
+  exit 0
+fi
+
 # ---------------------------------------------------------------------------
 # 3. cosign 3 and cosign 2 (Go programs that run on bookworm straight from the package)
 # ---------------------------------------------------------------------------
@@ -186,17 +221,12 @@ for spec in sid:cosign-3 trixie:cosign-2; do
 done
 # 3b. Newer clients (chroots) and oras
 # ---------------------------------------------------------------------------
-NEWEST_SUITE="${SYSEXT_NEWEST_SUITE:-testing}"
 CLIENT_SUITES=(trixie "${NEWEST_SUITE}")
 for suite in "${CLIENT_SUITES[@]}"; do
   "${SCRIPT_DIR}/systemd-chroot.sh" "${suite}" >/dev/null \
     || die "the ${suite} chroot (systemd-sysupdate for the end-to-end tests) could not be built; see the message above"
 done
-oras_dir="$("${SCRIPT_DIR}/debian-package.sh" "${NEWEST_SUITE}" oras)" \
-  || die "oras from Debian ${NEWEST_SUITE} could not be unpacked; see the message above"
-[[ -x "${oras_dir}/usr/bin/oras" ]] || die "the oras package of ${NEWEST_SUITE} has no usr/bin/oras (${oras_dir})"
-mkdir -p "${TOOLS_DIR}/oras"
-ln -sfn "${oras_dir}/usr/bin/oras" "${TOOLS_DIR}/oras/oras"
+link_oras
 
 # ---------------------------------------------------------------------------
 # 4. Bicep CLI (script owned by another component)

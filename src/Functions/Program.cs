@@ -10,7 +10,7 @@ if (FunctionsHostDetection.IsFunctionsHost(args))
     builder.UseMiddleware<ExecutedResultMiddleware>();
     builder.ConfigureFunctionsWebApplication();
     builder.Services.AddSysextProxy(builder.Configuration);
-    builder.Services.AddSysextTelemetry(builder.Configuration, functionsWorker: true);
+    builder.Services.AddSysextFunctionsTelemetry(builder.Configuration);
     await builder.Build().RunAsync();
 }
 else

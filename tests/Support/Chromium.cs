@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// Debian's <c>chromium</c> (installed by scripts/install-test-prereqs.sh), headless, with a fresh profile and

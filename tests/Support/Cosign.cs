@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// The real cosign: 3 (Debian sid) and 2 (Debian trixie), which scripts/install-test-prereqs.sh unpacks and links as

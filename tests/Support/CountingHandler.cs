@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>What the proxy asked the registry, by kind: <c>GET tags</c>, <c>HEAD manifest</c>, <c>GET manifest</c>, <c>GET blob</c>.</summary>
 internal sealed class RequestCounts

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Web;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// Azure Container Registry at the HttpMessageHandler seam, as documented: <c>GET /acr/v1/&lt;name&gt;/_tags</c>

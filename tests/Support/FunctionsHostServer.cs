@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using SysextFunctions.FunctionsHost;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// The Azure Functions hosting, for real: the built worker of src/Functions (the build of the same configuration
@@ -12,7 +13,7 @@ internal sealed class FunctionsHostServer : IAsyncDisposable
 {
     private readonly ILoggerFactory _loggerFactory;
 
-    private FunctionsHostServer(FunctionsHostEmulator emulator, ILoggerFactory loggerFactory, CapturedLog log)
+    private FunctionsHostServer(FunctionsHostEmulator emulator, ILoggerFactory loggerFactory, FakeLogCollector log)
     {
         Emulator = emulator;
         _loggerFactory = loggerFactory;
@@ -20,7 +21,7 @@ internal sealed class FunctionsHostServer : IAsyncDisposable
     }
 
     /// <summary>The emulator's and the worker's warnings and errors, for failure messages.</summary>
-    public CapturedLog Log { get; }
+    public FakeLogCollector Log { get; }
 
     public FunctionsHostEmulator Emulator { get; }
 
@@ -46,8 +47,8 @@ internal sealed class FunctionsHostServer : IAsyncDisposable
             environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        var log = new CapturedLog();
-        var loggerFactory = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Warning).AddProvider(log));
+        var log = new FakeLogCollector();
+        var loggerFactory = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Warning).AddProvider(new FakeLoggerProvider(log)));
         try
         {
             var emulator = await FunctionsHostEmulator.StartAsync(new EmulatorOptions { AppDirectory = AppDirectory, Settings = environment }, loggerFactory);
@@ -56,7 +57,7 @@ internal sealed class FunctionsHostServer : IAsyncDisposable
         catch (Exception e)
         {
             loggerFactory.Dispose();
-            throw new InvalidOperationException($"{e.Message}\n--- log\n{log}", e);
+            throw new InvalidOperationException($"{e.Message}\n--- log\n{log.Describe()}", e);
         }
     }
 
@@ -67,7 +68,7 @@ internal sealed class FunctionsHostServer : IAsyncDisposable
     {
         await Emulator.WhenIdleAsync();
         var failures = Emulator.Failures;
-        Assert.True(failures.Count == 0, $"{failures.Count} of {Emulator.Invocations.Count} invocations failed:\n{string.Join('\n', failures)}\n--- log\n{Log}");
+        Assert.True(failures.Count == 0, $"{failures.Count} of {Emulator.Invocations.Count} invocations failed:\n{string.Join('\n', failures)}\n--- log\n{Log.Describe()}");
         Assert.NotEmpty(Emulator.Invocations);
     }
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// A throwaway OpenPGP key made by the real gpg in its own GNUPGHOME (the user's keyrings are never touched), and

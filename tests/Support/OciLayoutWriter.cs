@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using SysextFunctions.Registry.Oci;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// Writes an OCI image layout directory (https://github.com/opencontainers/image-spec/blob/main/image-layout.md) in

@@ -6,7 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SysextFunctions.Registry.Oci;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// Pushes content through the distribution API the way oras, docker and skopeo do: blobs by monolithic upload

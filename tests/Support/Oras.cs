@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// The real <c>oras</c> (Debian's package, unpacked by scripts/install-test-prereqs.sh and linked as tools/oras/oras),
@@ -13,7 +13,8 @@ internal sealed class Oras(Uri registry)
 
     /// <summary>
     /// <c>oras push</c> of <paramref name="content"/> saved as <paramref name="fileName"/> (the layer's title);
-    /// with a null <paramref name="tag"/> the manifest is pushed by digest only. Returns the manifest digest.
+    /// with a null <paramref name="tag"/> the manifest is pushed by digest only; <paramref name="mediaType"/> is the
+    /// layer's, given as <c>FILE:TYPE</c>. Returns the manifest digest.
     /// </summary>
     /// <param name="created">
     /// The manifest's <c>org.opencontainers.image.created</c> (<c>--annotation</c>); without it, oras stamps the push

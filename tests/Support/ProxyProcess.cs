@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// The standalone host as a process of its own (<c>dotnet SysextFunctions.dll</c> from

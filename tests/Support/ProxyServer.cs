@@ -4,16 +4,17 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using SysextFunctions.Hosting;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>The standalone host on real Kestrel, bound to a free loopback port.</summary>
 internal sealed class ProxyServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ProxyServer(WebApplication app, Uri url, CapturedLog log)
+    private ProxyServer(WebApplication app, Uri url, FakeLogCollector log)
     {
         _app = app;
         Url = url;
@@ -23,7 +24,7 @@ internal sealed class ProxyServer : IAsyncDisposable
     public Uri Url { get; }
 
     /// <summary>What the host logged (warnings and up unless the test's settings ask for more), kept instead of printed.</summary>
-    public CapturedLog Log { get; }
+    public FakeLogCollector Log { get; }
 
     public IServiceProvider Services => _app.Services;
 
@@ -33,10 +34,10 @@ internal sealed class ProxyServer : IAsyncDisposable
         // line beats appsettings.json (whose Default is Information), and the test's own settings come after, so they win.
         var args = new List<string> { "--urls=http://127.0.0.1:0", $"--Registry:Url={registry}", $"--Logging:LogLevel:Default={LogLevel.Warning}" };
         args.AddRange((settings ?? new Dictionary<string, string?>()).Select(s => $"--{s.Key}={s.Value}"));
-        var log = new CapturedLog();
+        var log = new FakeLogCollector();
         var app = StandaloneHost.Build([.. args], builder =>
         {
-            builder.Logging.ClearProviders().AddProvider(log);
+            builder.Logging.ClearProviders().AddProvider(new FakeLoggerProvider(log));
             configure?.Invoke(builder);
         });
         await app.StartAsync();
@@ -64,7 +65,7 @@ internal static class ProxyServerExtensions
         }
         catch (HttpRequestException e)
         {
-            throw new HttpRequestException($"{e.Message}\nthe proxy logged:\n{proxy.Log}", e);
+            throw new HttpRequestException($"{e.Message}\nthe proxy logged:\n{proxy.Log.Describe()}", e);
         }
         catch (Xunit.Sdk.XunitException e)
         {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// Debian's <c>docker-registry</c> (distribution 2.8) on a free loopback port with throwaway storage. A missing
@@ -43,7 +43,7 @@ public sealed class RegistryServer : IAsyncLifetime, IAsyncDisposable
 
     public string StorageDirectory => _storage.Path;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         ChildProcess.Require(Binary);
 
@@ -77,7 +77,7 @@ public sealed class RegistryServer : IAsyncLifetime, IAsyncDisposable
         await _process.WaitReadyAsync(new Uri(Url, "/v2/"), TimeSpan.FromSeconds(30), http);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_process is not null)
         {
@@ -86,6 +86,4 @@ public sealed class RegistryServer : IAsyncLifetime, IAsyncDisposable
 
         _storage.Dispose();
     }
-
-    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 }

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>Locations in the repository checkout the tests and the benchmark run from.</summary>
 internal static class RepoPaths

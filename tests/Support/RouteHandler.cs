@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// A fake at the <see cref="HttpMessageHandler"/> seam: a route table from "METHOD absolute-uri" to a response,

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>Accepts connections and never answers: a registry that hangs.</summary>
 internal sealed class SilentServer : IDisposable

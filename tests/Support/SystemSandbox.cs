@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// Runs the real systemd-sysupdate against absolute system paths, as a machine would, without touching the machine:

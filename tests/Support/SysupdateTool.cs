@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// The real systemd-sysupdate 254 (from bookworm-backports) that scripts/install-test-prereqs.sh unpacks into

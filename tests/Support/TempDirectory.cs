@@ -1,4 +1,4 @@
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>A throwaway directory, removed on dispose.</summary>
 internal sealed class TempDirectory : IDisposable

@@ -1,4 +1,4 @@
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// One sysupdate transfer definition (sysupdate.d(5)): the <c>[Transfer]</c>, <c>[Source]</c> and <c>[Target]</c>

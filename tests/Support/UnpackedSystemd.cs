@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace SysextFunctions.Tests.Infrastructure;
+namespace SysextFunctions.Tests.Support;
 
 /// <summary>
 /// The systemd 254 that scripts/install-test-prereqs.sh unpacks into tools/systemd (<see cref="SysupdateTool"/>),

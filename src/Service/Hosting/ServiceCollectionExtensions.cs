@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using SysextFunctions.Catalogue;
+using SysextFunctions.Http;
+using SysextFunctions.Rollouts;
+using SysextFunctions.Sysupdate;
+using SysextFunctions.Trust;
+using SysextFunctions.Upstreams;
+
+namespace SysextFunctions.Hosting;
+
+/// <summary>The composition root both hostings share: each part's options bound to its section, and its services.</summary>
+public static class ServiceCollectionExtensions
+{
+    public static IServiceCollection AddSysextProxy(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<SysextMetrics>();
+        services.AddOptions<ProxyOptions>().Bind(configuration.GetSection(ProxyOptions.Section));
+
+        services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CacheOptions>, CacheOptionsValidation>();
+        // Keys hold a repository path (up to the 1 KiB a request path may have), values a whole SHA256SUMS.
+        services.AddHybridCache(o => (o.MaximumKeyLength, o.MaximumPayloadBytes) = (4096, 64 * 1024 * 1024));
+        services.AddSingleton<ManifestCache>();
+        services.AddSysextTrust(configuration);
+        services.AddUpstreams(configuration);
+
+        services.AddOptions<SigningOptions>().Bind(configuration.GetSection(SigningOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<SysextCatalogue>();
+        services.AddRollouts(configuration);
+        services.AddSysextCatalogue();
+        services.AddSingleton<HttpCaching>();
+        services.AddSingleton<SysextHandler>();
+        return services;
+    }
+}

@@ -1,0 +1,213 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SysextFunctions.Catalogue;
+using SysextFunctions.Registry.Content;
+using SysextFunctions.Sysupdate;
+
+namespace SysextFunctions.Rollouts;
+
+/// <summary>
+/// Phased rollouts: where each version of a repository stands now (<see cref="RepositoryRollout"/>), and the
+/// SHA256SUMS each machine gets from it. Publish dates and the policy come from the listing's snapshot and are
+/// worked out once per snapshot; shares are worked out per request from the clock, and each distinct list is
+/// rendered and signed once (<see cref="ChecksumsFor"/>).
+/// </summary>
+public sealed partial class RolloutService : IDisposable
+{
+    /// <summary>Distinct lists kept with their signatures: far more than the 2^(versions in progress) a fleet can see.</summary>
+    public const int MaxLists = 4096;
+
+    /// <summary>Repositories whose last good policy is remembered (to freeze at when a later one is broken).</summary>
+    public const int MaxPolicies = 10_000;
+
+    /// <summary>How many image configs a rollout reads for dates: every version needs one, or it cannot be phased.</summary>
+    private const int MaxConfigReads = 1024;
+
+    private static readonly TimeSpan PolicyMemory = TimeSpan.FromDays(7);
+    private static readonly TimeSpan ListMemory = TimeSpan.FromHours(1);
+
+    private readonly ImageConfigDates _dates;
+    private readonly ChecksumsSigner _signer;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RolloutService> _logger;
+    private readonly IOptions<RolloutOptions> _options;
+    private readonly MemoryCache _lists;
+    private readonly MemoryCache _policies;
+    private readonly ConditionalWeakTable<RepositorySnapshot, Task<Facts>> _facts = [];
+    private readonly Lock _listLock = new();
+    private readonly Http.SysextMetrics? _metrics;
+
+    public RolloutService(ImageConfigDates dates, ChecksumsSigner signer, IOptions<RolloutOptions> options, TimeProvider time, ILogger<RolloutService> logger, Http.SysextMetrics? metrics = null)
+    {
+        _metrics = metrics;
+        _dates = dates;
+        _signer = signer;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _lists = new MemoryCache(new MemoryCacheOptions { SizeLimit = MaxLists });
+        _policies = new MemoryCache(new MemoryCacheOptions { SizeLimit = MaxPolicies });
+    }
+
+    /// <summary>How many lists have been signed: at most one per distinct list while it is remembered.</summary>
+    public long ListsSigned => Interlocked.Read(ref _listsSigned);
+
+    private long _listsSigned;
+
+    public PlainPathListing PlainPath => _options.Value.PlainPath;
+
+    /// <summary>Where every version of the snapshot's repository stands now; null when no schedule applies.</summary>
+    public async Task<RepositoryRollout?> GetAsync(Upstream upstream, RepositorySnapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        if (upstream.Rollout is not { } schedule)
+        {
+            return null;
+        }
+
+        var facts = await _facts.GetValue(snapshot, s => FactsAsync(upstream, s)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var versions = new Dictionary<string, VersionRollout>(StringComparer.Ordinal);
+        foreach (var (version, published) in facts.Published)
+        {
+            versions[version] = published.Unread
+                // A date we could not read this time is not "no date": offering the version to all could spread a bad
+                // release, so it is held back until the next listing reads it.
+                ? new VersionRollout(version, null, Phased: true, 0, null, Halted: true, Promoted: false)
+                : facts.Policy is { } policy
+                    ? RolloutEvaluator.Evaluate(version, published.At, schedule, policy.For(version), now, facts.FrozenSince)
+                    : RolloutEvaluator.EvaluateWithoutPolicy(version, published.At, schedule, now);
+        }
+
+        return new RepositoryRollout(schedule, versions, facts.State);
+    }
+
+    /// <summary>
+    /// The SHA256SUMS for <paramref name="machine"/> (null: the plain path), its ETag and signature: the snapshot's
+    /// own when nothing is held back, else a list rendered and signed once for everyone who sees the same versions.
+    /// </summary>
+    public ChecksumsList ChecksumsFor(RepositorySnapshot snapshot, RepositoryRollout? rollout, MachineHash? machine, string repository)
+    {
+        var whole = new ChecksumsList(snapshot.Checksums, snapshot.ETag, snapshot.Signature);
+        if (rollout is null || (machine is null && PlainPath == PlainPathListing.All))
+        {
+            return whole;
+        }
+
+        var offered = rollout.Offered(snapshot.Files, machine, repository);
+        if (offered.Count == snapshot.Files.Count)
+        {
+            return whole;
+        }
+
+        var bestBefore = _signer.BestBeforeDate();
+        var key = $"{snapshot.ETag}|{bestBefore}|{rollout.Withheld(machine, repository)}";
+        Lazy<ChecksumsList> list;
+        lock (_listLock)
+        {
+            // Under the lock only to make one Lazy per list: concurrent first requests then sign once between them.
+            list = _lists.GetOrCreate(key, entry =>
+            {
+                entry.Size = 1;
+                entry.SlidingExpiration = ListMemory;
+                return new Lazy<ChecksumsList>(() => Render(offered, bestBefore));
+            })!;
+        }
+
+        return list.Value;
+    }
+
+    private ChecksumsList Render(IReadOnlyList<SysextFile> files, DateOnly? bestBefore)
+    {
+        var body = Checksums.Render(files, bestBefore);
+        var signature = _signer.Sign(body);
+        if (signature is not null)
+        {
+            Interlocked.Increment(ref _listsSigned);
+            _metrics?.ListSigned();
+        }
+
+        return new ChecksumsList(body, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"", signature);
+    }
+
+    /// <summary>What a snapshot says for rollouts, worked out once: each version's publish time, and the policy to use.</summary>
+    private async Task<Facts> FactsAsync(Upstream upstream, RepositorySnapshot snapshot)
+    {
+        var unread = new HashSet<Digest>();
+        // Not the request's token: the result is shared by every request for this snapshot.
+        var files = await _dates.FillAsync(upstream, snapshot.Files, MaxConfigReads, unread, CancellationToken.None).ConfigureAwait(false);
+        var published = files.GroupBy(f => f.Version, StringComparer.Ordinal).ToDictionary(
+            g => g.Key,
+            g => new Published(g.Select(f => f.Created).Max(), g.Any(f => f.Created is null && f.Config is { } config && unread.Contains(config))),
+            StringComparer.Ordinal);
+
+        foreach (var (version, _) in published.Where(p => p.Value.At is null && !p.Value.Unread))
+        {
+            LogNoDate(_logger, upstream.Repository, version);
+        }
+
+        foreach (var (version, _) in published.Where(p => p.Value.Unread))
+        {
+            LogDateUnread(_logger, upstream.Repository, version);
+        }
+
+        var (policy, frozenSince, state) = Remember(upstream, snapshot);
+        foreach (var unknown in policy?.Versions.Keys.Where(v => !published.ContainsKey(v)) ?? [])
+        {
+            LogUnknownVersion(_logger, upstream.Repository, unknown);
+        }
+
+        return new Facts(published, policy, frozenSince, state);
+    }
+
+    /// <summary>
+    /// The policy to evaluate with: the snapshot's when good (remembered as the last good one), else the last good
+    /// one frozen at the moment the failure was first seen, else none (versions in progress held at their first step).
+    /// </summary>
+    private (RolloutPolicy? Policy, DateTimeOffset? FrozenSince, string State) Remember(Upstream upstream, RepositorySnapshot snapshot)
+    {
+        var key = $"{upstream.RegistryId}|{upstream.Repository}";
+        var read = snapshot.Policy;
+        lock (_policies)
+        {
+            if (!read.Failed)
+            {
+                var good = read.Policy ?? RolloutPolicy.Empty;
+                _policies.Set(key, new PolicyMemoryEntry(good, null), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = PolicyMemory });
+                return (good, null, read.Policy is null ? RepositoryRollout.NoPolicy : RepositoryRollout.PolicyOk);
+            }
+
+            var known = _policies.Get<PolicyMemoryEntry>(key);
+            var since = known?.FailingSince ?? snapshot.ListedAt;
+            _policies.Set(key, new PolicyMemoryEntry(known?.LastGood, since), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = PolicyMemory });
+            return (known?.LastGood, since, read.Error!);
+        }
+    }
+
+    public void Dispose()
+    {
+        _lists.Dispose();
+        _policies.Dispose();
+    }
+
+    private sealed record PolicyMemoryEntry(RolloutPolicy? LastGood, DateTimeOffset? FailingSince);
+
+    private sealed record Published(DateTimeOffset? At, bool Unread);
+
+    private sealed record Facts(IReadOnlyDictionary<string, Published> Published, RolloutPolicy? Policy, DateTimeOffset? FrozenSince, string State);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Repository}:{Version} has no publish date (org.opencontainers.image.created or the config's date): it is not phased, every machine is offered it")]
+    private static partial void LogNoDate(ILogger logger, string repository, string version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Repository}:{Version}: the publish date could not be read; the version is held back from machines until it can")]
+    private static partial void LogDateUnread(ILogger logger, string repository, string version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout policy of {Repository} names {Version}, which is not a version there: ignored")]
+    private static partial void LogUnknownVersion(ILogger logger, string repository, string version);
+}
+
+/// <summary>One SHA256SUMS as served: its bytes, ETag and detached signature (null when nothing is signed).</summary>
+[SuppressMessage("Performance", "CA1819:Properties should not return arrays", Justification = "Immutable by convention, like RepositorySnapshot")]
+public sealed record ChecksumsList(byte[] Body, string ETag, byte[]? Signature);
