@@ -1,6 +1,5 @@
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Registry;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace SysextFunctions.FunctionsHost;
 
 internal static partial class Log

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Microsoft.Extensions.Logging;
 using SysextFunctions.FunctionsHost;
 
 // scripts/functions-host.sh runs this: the Functions host emulator in front of the built worker, until

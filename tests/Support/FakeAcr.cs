@@ -25,6 +25,12 @@ internal sealed class FakeAcr : HttpMessageHandler
     /// <summary>When false, <c>_tags</c> answers 404 as a registry without ACR's API does.</summary>
     public bool TagsApi { get; set; } = true;
 
+    /// <summary>Repositories whose <c>_tags</c> answers 403, as for a repository-scoped token without <c>metadata_read</c>.</summary>
+    public ConcurrentDictionary<string, bool> RefusedTags { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How many <c>_tags</c> answers to cut short (a truncated JSON body) before answering whole again.</summary>
+    public int TruncatedTags { get; set; }
+
     public int this[string kind] => _counts.GetValueOrDefault(kind);
 
     /// <summary>Requests to the registry proper (not to its token endpoints).</summary>
@@ -74,6 +80,11 @@ internal sealed class FakeAcr : HttpMessageHandler
             }
 
             Count("GET _tags");
+            if (RefusedTags.ContainsKey(name))
+            {
+                return Json("""{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}""", HttpStatusCode.Forbidden);
+            }
+
             if (!TagsApi || !_repositories.TryGetValue(name, out var repo))
             {
                 return Json("""{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}""", HttpStatusCode.NotFound);
@@ -90,6 +101,12 @@ internal sealed class FakeAcr : HttpMessageHandler
                 imageName = name,
                 tags = page.Select(t => new { name = t, digest = Digest(repo[t]), createdTime = "2026-11-29T10:00:00Z", lastUpdateTime = "2026-11-29T10:00:00Z", signed = false }),
             });
+            if (TruncatedTags > 0)
+            {
+                TruncatedTags--;
+                body = body[..(body.Length / 2)];
+            }
+
             var response = Json(body);
             if (more)
             {

@@ -74,7 +74,7 @@ internal sealed class OciPusher(Uri registry, HttpClient? http = null)
     }
 
     /// <summary>
-    /// <paramref name="count"/> artifacts as <see cref="PushSmallArtifactAsync"/> pushes them, tagged v1.0.0 to v1.0.99,
+    /// <paramref name="count"/> artifacts as <see cref="PushSmallArtifactAsync(string, string)"/> pushes them, tagged v1.0.0 to v1.0.99,
     /// v1.1.0 and so on, eight at a time and the empty config once: a repository of many tags, quickly.
     /// </summary>
     public async Task PushManyAsync(string repository, int count)

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -70,7 +70,7 @@ internal static class ProxyServerExtensions
         catch (Xunit.Sdk.XunitException e)
         {
             // A real client's run that failed (a fleet's listing): what the proxy logged says why.
-            throw new Xunit.Sdk.XunitException($"{e.Message}\nthe proxy logged:\n{proxy.Log}", e);
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nthe proxy logged:\n{proxy.Log.Describe()}", e);
         }
     }
 }

@@ -56,7 +56,10 @@ internal sealed class TestCertificateAuthority : IDisposable
     public string ServerKeyPath => _dir.Combine("server.key");
 
     /// <summary>An HttpClient that trusts this CA only (for a test's own requests: pushing, probing).</summary>
-    public HttpClient CreateHttpClient(bool allowRedirects = true)
+    public HttpClient CreateHttpClient(bool allowRedirects = true) => new(CreateHandler(allowRedirects));
+
+    /// <summary>A socket handler that trusts this CA only.</summary>
+    public SocketsHttpHandler CreateHandler(bool allowRedirects = true)
     {
         var handler = new SocketsHttpHandler { AllowAutoRedirect = allowRedirects };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
@@ -72,7 +75,7 @@ internal sealed class TestCertificateAuthority : IDisposable
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             return chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
         };
-        return new HttpClient(handler);
+        return handler;
     }
 
     public void Dispose()

@@ -6,10 +6,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -20,7 +20,9 @@ namespace SysextFunctions.Tests.Support;
 /// A token server for the registry's <c>auth: token</c> mode (https://distribution.github.io/distribution/spec/auth/jwt/),
 /// on Kestrel at a free loopback port. It signs ES256 JWTs with a self-signed certificate made here, and puts
 /// that certificate in the JWT header's <c>x5c</c>: distribution 2.8 verifies the chain against
-/// <c>rootcertbundle</c>, which is the same certificate's PEM. Every token request is recorded.
+/// <c>rootcertbundle</c>, which is the same certificate's PEM. Every token request is recorded. It serves HTTPS
+/// with a certificate of its own test CA (<see cref="Ca"/>): a realm on another origin than the registry's gets
+/// no request over plain HTTP (TokenRealmPolicy).
 /// </summary>
 internal sealed class TokenIssuer : IAsyncDisposable
 {
@@ -41,6 +43,9 @@ internal sealed class TokenIssuer : IAsyncDisposable
     }
 
     public string RootCertBundle { get; }
+
+    /// <summary>The CA of the issuer's TLS certificate: what its clients must trust.</summary>
+    public TestCertificateAuthority Ca { get; } = new("Sysext Test Token CA");
 
     public Uri Realm { get; private set; } = null!;
 
@@ -75,7 +80,8 @@ internal sealed class TokenIssuer : IAsyncDisposable
     {
         var issuer = new TokenIssuer();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen =>
+            listen.UseHttps(X509Certificate2.CreateFromPemFile(issuer.Ca.ServerCertificatePath, issuer.Ca.ServerKeyPath))));
         // The test output folder holds the app's appsettings.json (Default: Information); this server keeps to warnings.
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = nameof(LogLevel.Warning) });
         var app = builder.Build();
@@ -173,6 +179,7 @@ internal sealed class TokenIssuer : IAsyncDisposable
 
         _certificate.Dispose();
         _key.Dispose();
+        Ca.Dispose();
         _directory.Dispose();
     }
 }

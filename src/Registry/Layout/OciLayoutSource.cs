@@ -162,6 +162,6 @@ public sealed partial class OciLayoutSource : IOciSource
     private static string? RefName(Descriptor descriptor) =>
         descriptor.Annotations?.GetValueOrDefault(Descriptor.RefNameAnnotation) is { } name && Reference.IsValidTag(name) ? name : null;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading {What} from the OCI layout failed")]
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Reading {What} from the OCI layout failed")]
     private static partial void LogReadFailure(ILogger logger, string what, Exception exception);
 }

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Registry.Referrers;
 

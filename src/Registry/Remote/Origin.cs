@@ -1,6 +1,6 @@
 namespace SysextFunctions.Registry.Remote;
 
-/// <summary>The two URL rules the client and its auth handler share.</summary>
+/// <summary>The URL rules the client and its auth handler share.</summary>
 internal static class Origin
 {
     /// <summary>
@@ -11,4 +11,7 @@ internal static class Origin
 
     /// <summary>The URL with a trailing slash, so that relative resolution keeps any path prefix the registry sits under.</summary>
     public static Uri AsBase(Uri uri) => uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+
+    /// <summary><c>scheme://host:port</c> only: what messages name, never a path or query that may hold a secret.</summary>
+    public static string Of(Uri uri) => uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped);
 }

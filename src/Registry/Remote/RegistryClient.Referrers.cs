@@ -9,18 +9,19 @@ public sealed partial class RegistryClient
 {
     private const int MaxReferrerPages = 16;
 
-    // A registry without the API (distribution 2.8, Debian's docker-registry) is asked again only now and then.
-    private static readonly TimeSpan ReferrersProbeInterval = TimeSpan.FromMinutes(10);
-
-    private long _referrersUnsupportedUntil = long.MinValue;
+    /// <summary>The capability <see cref="Capabilities"/> remembers for a repository whose registry answered the referrers API with 404.</summary>
+    public const string ReferrersApi = "referrers";
 
     /// <summary>
     /// The referrers of <paramref name="subject"/>, following <c>Link</c> pages; null when the registry has no
-    /// referrers API. The spec forbids a registry that has it to answer 404, so a 404 (or another 4xx) means it has not.
+    /// referrers API. The spec forbids a registry that has it to answer 404, so a 404 (or another 4xx but 401, 403
+    /// and 429) means it has not: remembered for that repository (<see cref="Capabilities"/>), a registry without
+    /// the API (distribution 2.8, Debian's docker-registry) is asked again only now and then. A refusal is no such
+    /// answer, and fails this lookup only.
     /// </summary>
     public async Task<IReadOnlyList<Descriptor>?> GetReferrersAsync(string repository, Digest subject, CancellationToken cancellationToken = default)
     {
-        if (Environment.TickCount64 < Interlocked.Read(ref _referrersUnsupportedUntil))
+        if (Capabilities.Lacks(ReferrersApi, repository))
         {
             return null;
         }
@@ -39,7 +40,7 @@ public sealed partial class RegistryClient
             }
             catch (RegistryException e) when (page == 0 && e.Failure is RegistryFailure.NotFound or RegistryFailure.InvalidResponse)
             {
-                Interlocked.Exchange(ref _referrersUnsupportedUntil, Environment.TickCount64 + (long)ReferrersProbeInterval.TotalMilliseconds);
+                Capabilities.Missing(ReferrersApi, repository);
                 return null;
             }
 

@@ -28,7 +28,7 @@ public sealed partial class RegistryClient : IOciSource
     private readonly ILogger _logger;
     private readonly UpstreamTimeouts _timeouts;
 
-    public RegistryClient(HttpClient http, Uri baseAddress, UpstreamTimeouts timeouts, ILogger<RegistryClient> logger)
+    public RegistryClient(HttpClient http, Uri baseAddress, UpstreamTimeouts timeouts, TimeProvider time, ILogger<RegistryClient> logger)
     {
         if (!baseAddress.IsAbsoluteUri || baseAddress.Scheme is not ("http" or "https"))
         {
@@ -39,9 +39,13 @@ public sealed partial class RegistryClient : IOciSource
         BaseAddress = Origin.AsBase(baseAddress);
         _timeouts = timeouts;
         _logger = logger;
+        Capabilities = new RepositoryCapabilities(time);
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>What this registry showed it cannot do, per repository (the referrers API; ACR's <c>_tags</c> beside it).</summary>
+    public RepositoryCapabilities Capabilities { get; }
 
     /// <summary>
     /// Whether the client's pipeline authenticates to the registry. Then the registry's own URLs are useless to
@@ -125,10 +129,11 @@ public sealed partial class RegistryClient : IOciSource
         return Digest.TryParse(HeaderValue(response, "Docker-Content-Digest"), out var digest) && digest.IsSha256 ? digest : null;
     }
 
-    /// <summary>The registry's own URL of a blob.</summary>
-    public Uri BlobUri(string repository, Digest digest) => new(BaseAddress, $"v2/{repository}/blobs/{digest}");
-
-    Uri? IOciSource.BlobUri(string repository, Digest digest) => Authenticated ? null : BlobUri(repository, digest);
+    /// <summary>
+    /// The blob's URL for clients to fetch themselves: the registry's own, when it wants no credentials; null when it
+    /// does (then its URL is useless to clients and must not be handed out).
+    /// </summary>
+    public Uri? BlobUri(string repository, Digest digest) => Authenticated ? null : ApiBlobUri(repository, digest);
 
     /// <summary>
     /// Asks for a blob. With <paramref name="followRedirects"/> false, a redirect to the registry's storage is
@@ -137,7 +142,7 @@ public sealed partial class RegistryClient : IOciSource
     /// </summary>
     public async Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, CancellationToken cancellationToken = default)
     {
-        var uri = BlobUri(repository, digest);
+        var uri = ApiBlobUri(repository, digest);
         var what = $"blob '{repository}@{digest}'";
         for (var hop = 0; ; hop++)
         {
@@ -258,15 +263,24 @@ public sealed partial class RegistryClient : IOciSource
 
     /// <summary>
     /// One page of a JSON listing under the registry (capped like a manifest) and the next page its <c>Link</c>
-    /// header names; for listings beside the distribution API, such as <see cref="AcrTagListing"/>.
+    /// header names; for a registry's own listings beside the distribution API (Azure Container Registry's
+    /// <c>_tags</c>). <paramref name="authScope"/> is the token scope it needs (<see cref="Auth.RegistryAuthHandler.ScopeOption"/>).
     /// </summary>
-    internal async Task<(byte[] Body, Uri? Next)> GetPageAsync(Uri uri, string what, CancellationToken cancellationToken = default)
+    public async Task<(byte[] Body, Uri? Next)> GetPageAsync(Uri uri, string what, string? authScope, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (authScope is not null)
+        {
+            request.Options.Set(Auth.RegistryAuthHandler.ScopeOption, authScope);
+        }
+
         using var response = await SendMetadataAsync(request, what, cancellationToken).ConfigureAwait(false);
         return (await ReadCappedAsync(response, ManifestResponse.MaxBytes, what, cancellationToken).ConfigureAwait(false), LinkHeader.Next(response, uri));
     }
+
+    /// <summary>The registry's own URL of a blob, which this client fetches (with credentials when it has them).</summary>
+    private Uri ApiBlobUri(string repository, Digest digest) => new(BaseAddress, $"v2/{repository}/blobs/{digest}");
 
     private static bool IsRedirect(HttpStatusCode status) =>
         status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther
@@ -275,6 +289,6 @@ public sealed partial class RegistryClient : IOciSource
     private static string? HeaderValue(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry request for {What} failed: {Reason}")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Registry request for {What} failed: {Reason}")]
     private static partial void LogUpstreamFailure(ILogger logger, string what, string reason, Exception exception);
 }

@@ -1,10 +1,9 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Remote;
-using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Catalogue;
@@ -127,9 +126,9 @@ public sealed partial class ImageConfigDates(HybridCache cache, ILogger<ImageCon
         return ManifestFacts.ParseCreated(created) is { Year: > 1970 } ? created! : "";
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Image config {Digest} of {Repository} not read for a date: {Reason}")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Image config {Digest} of {Repository} not read for a date: {Reason}")]
     private static partial void LogConfigUnread(ILogger logger, string repository, string digest, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Catalogue of {Repository}: {Read} of {Wanted} image config dates read in time")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Catalogue of {Repository}: {Read} of {Wanted} image config dates read in time")]
     private static partial void LogBudgetSpent(ILogger logger, string repository, int read, int wanted);
 }

@@ -2,8 +2,6 @@ using System.ComponentModel;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SysextFunctions.Hosting;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 
@@ -70,7 +68,7 @@ public sealed partial class ServedRepositories(UpstreamResolver upstreams, Hybri
     [ImmutableObject(true)]
     private sealed record Listed(IReadOnlyList<string> Repositories, bool Truncated, string? Refusal);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "The registry gives no repository list: {Reason}")]
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "The registry gives no repository list: {Reason}")]
     private static partial void LogRefused(ILogger logger, string reason);
 }
 

@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry;
+using SysextFunctions.Registry.Content;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Http;
@@ -171,6 +171,6 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
         return Digest.Sha256(digest) == expected;
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Aborted delivery of {File} ({Digest}): {Reason}")]
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Aborted delivery of {File} ({Digest}): {Reason}")]
     private static partial void LogMismatch(ILogger logger, string file, string digest, string reason);
 }

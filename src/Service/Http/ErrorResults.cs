@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
-using SysextFunctions.Sysupdate;
 using SysextFunctions.Registry;
+using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Http;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using SysextFunctions.Hosting;
 using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Http;

@@ -206,12 +206,12 @@ public sealed partial class SysextHandler(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Delivering {Repository}:{Tag} ({Digest}) by {Mode}, {Bytes} bytes")]
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Delivering {Repository}:{Tag} ({Digest}) by {Mode}, {Bytes} bytes")]
     private static partial void LogDelivery(ILogger logger, string repository, string tag, string digest, BlobDelivery mode, long bytes);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout download of {Repository}:{Version} ({File}) by machine {MachineHash}")]
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Rollout download of {Repository}:{Version} ({File}) by machine {MachineHash}")]
     private static partial void LogMachineDownload(ILogger logger, string repository, string version, string file, string machineHash);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Request for {Repository}/{File} failed: {Failure}: {Reason}")]
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Request for {Repository}/{File} failed: {Failure}: {Reason}")]
     private static partial void LogRegistryFailure(ILogger logger, string repository, string file, RegistryFailure failure, string reason);
 }

@@ -198,13 +198,13 @@ public sealed partial class RolloutService : IDisposable
 
     private sealed record Facts(IReadOnlyDictionary<string, Published> Published, RolloutPolicy? Policy, DateTimeOffset? FrozenSince, string State);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Repository}:{Version} has no publish date (org.opencontainers.image.created or the config's date): it is not phased, every machine is offered it")]
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "{Repository}:{Version} has no publish date (org.opencontainers.image.created or the config's date): it is not phased, every machine is offered it")]
     private static partial void LogNoDate(ILogger logger, string repository, string version);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Repository}:{Version}: the publish date could not be read; the version is held back from machines until it can")]
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "{Repository}:{Version}: the publish date could not be read; the version is held back from machines until it can")]
     private static partial void LogDateUnread(ILogger logger, string repository, string version);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout policy of {Repository} names {Version}, which is not a version there: ignored")]
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Rollout policy of {Repository} names {Version}, which is not a version there: ignored")]
     private static partial void LogUnknownVersion(ILogger logger, string repository, string version);
 }
 

@@ -54,7 +54,7 @@ public static partial class RolloutServices
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Rollout schedules are configured but Rollout:MachineKeySecret is not set: machine hashes in logs can be matched against known machine ids by anyone who knows the built-in secret")]
+        [LoggerMessage(EventId = 6101, Level = LogLevel.Warning, Message = "Rollout schedules are configured but Rollout:MachineKeySecret is not set: machine hashes in logs can be matched against known machine ids by anyone who knows the built-in secret")]
         private static partial void LogDefaultSecret(ILogger logger);
     }
 }

@@ -1,7 +1,6 @@
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Sysupdate;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry;
+using SysextFunctions.Registry.Content;
 
 namespace SysextFunctions.Sysupdate;
 

@@ -116,7 +116,7 @@ public sealed partial class SysextCatalogue
         return new PolicyRead(null, reason);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Rollout policy of {Repository} refused, rollouts in progress are frozen: {Reason}")]
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Rollout policy of {Repository} refused, rollouts in progress are frozen: {Reason}")]
     private static partial void LogPolicyRefused(ILogger logger, string repository, string reason);
 }
 

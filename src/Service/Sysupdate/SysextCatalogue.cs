@@ -5,7 +5,6 @@ using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Referrers;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Trust;
 
 namespace SysextFunctions.Sysupdate;
@@ -213,6 +212,6 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
         return (layer, digest);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Skipping {Repository}:{Tag}: {Reason}")]
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Skipping {Repository}:{Tag}: {Reason}")]
     private static partial void LogTagSkipped(ILogger logger, string repository, string tag, string reason);
 }

@@ -4,7 +4,6 @@ using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Referrers;
-using SysextFunctions.Registry.Remote;
 
 namespace SysextFunctions.Trust;
 
@@ -170,9 +169,9 @@ public sealed partial class SignatureVerifier : IDisposable
 
     public void Dispose() => _cache.Dispose();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Verified {Repository}:{Tag} ({Digest}): {How}")]
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Verified {Repository}:{Tag} ({Digest}): {How}")]
     private static partial void LogVerified(ILogger logger, string repository, string tag, string digest, string how);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Not listing {Repository}:{Tag} ({Digest}): {Reason}")]
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Not listing {Repository}:{Tag} ({Digest}): {Reason}")]
     private static partial void LogRefused(ILogger logger, string repository, string tag, string digest, string reason);
 }

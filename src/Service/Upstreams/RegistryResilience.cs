@@ -5,7 +5,6 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.Retry;
 using Polly.Timeout;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;

@@ -1,6 +1,7 @@
 using Azure.Identity;
-using SysextFunctions.Registry.Remote;
+using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry.Remote.Auth;
+using SysextFunctions.Upstreams.Acr;
 
 namespace SysextFunctions.Upstreams;
 
@@ -66,6 +67,13 @@ public sealed class UpstreamOptions
     /// <summary>A PEM file of CA certificates this registry's TLS certificate may chain to, besides the system's (<see cref="UpstreamTrust"/>).</summary>
     public string? CaCertificateFile { get; set; }
 
+    /// <summary>
+    /// Origins (<c>https://auth.example.com</c>, <c>http://127.0.0.1:5001</c>) besides the registry's own where its
+    /// token realm may be, whatever they resolve to (a token service on an internal address for a public registry
+    /// name). Plain HTTP ones get no password. See <see cref="TokenRealmPolicy"/>.
+    /// </summary>
+    public List<string> TokenRealms { get; set; } = [];
+
     /// <summary>How tags are listed: <c>auto</c> (the default), <c>acr</c> or <c>distribution</c> (<see cref="TagListingMode"/>).</summary>
     public string? TagListing { get; set; }
 
@@ -82,15 +90,37 @@ public sealed class UpstreamOptions
     /// <summary>The named HttpClient of an upstream.</summary>
     public static string ClientName(string id) => id == DefaultId ? "registry" : $"registry:{id}";
 
-    /// <summary>The credentials to authenticate with; Azure credentials are made once per upstream, they cache tokens.</summary>
-    public RegistryCredentials CreateCredentials() => CredentialKind switch
+    /// <summary>
+    /// The credentials to authenticate with. An Entra ID identity becomes Azure Container Registry's token exchange
+    /// (<see cref="AcrTokenProvider"/>), made once per upstream: it and the Azure credential cache tokens.
+    /// </summary>
+    public RegistryCredentials CreateCredentials(TimeProvider time, ILogger<AcrTokenProvider> logger) => CredentialKind switch
     {
         RegistryCredentialKind.Basic => RegistryCredentials.Basic(Username!, Password ?? ""),
-        RegistryCredentialKind.ManagedIdentity => RegistryCredentials.Entra(new ManagedIdentityCredential(
-            string.IsNullOrEmpty(ManagedIdentityClientId) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(ManagedIdentityClientId))),
-        RegistryCredentialKind.DefaultAzure => RegistryCredentials.Entra(CreateDefaultAzureCredential()),
+        RegistryCredentialKind.ManagedIdentity => RegistryCredentials.Tokens(new AcrTokenProvider(
+            new ManagedIdentityCredential(string.IsNullOrEmpty(ManagedIdentityClientId) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(ManagedIdentityClientId)),
+            time,
+            logger)),
+        RegistryCredentialKind.DefaultAzure => RegistryCredentials.Tokens(new AcrTokenProvider(CreateDefaultAzureCredential(), time, logger)),
         _ => RegistryCredentials.Anonymous,
     };
+
+    /// <summary><see cref="TokenRealms"/> parsed; validation has checked them at start.</summary>
+    public IReadOnlyList<Uri> TokenRealmOrigins => [.. TokenRealms.Select(realm => TryParseOrigin(realm, out var origin) ? origin : throw new FormatException($"not an origin: '{realm}'"))];
+
+    /// <summary>An absolute http or https URL with nothing but scheme, host and an optional port (and an optional <c>/</c>).</summary>
+    internal static bool TryParseOrigin(string? value, out Uri origin)
+    {
+        origin = null!;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+            || !string.IsNullOrEmpty(uri.UserInfo) || uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            return false;
+        }
+
+        origin = uri;
+        return true;
+    }
 
     /// <summary>A <c>TagListing</c> value: null for none, <see cref="TagListingMode.Auto"/> when empty; throws <see cref="FormatException"/> for anything else than auto, acr or distribution.</summary>
     internal static TagListingMode? ParseTagListing(string? value) =>

@@ -64,6 +64,14 @@ public sealed class UpstreamOptionsValidation : IValidateOptions<UpstreamOptions
             return $"{section}:TagListing must be auto, acr or distribution, not '{options.TagListing}'";
         }
 
+        for (var i = 0; i < options.TokenRealms.Count; i++)
+        {
+            if (!UpstreamOptions.TryParseOrigin(options.TokenRealms[i], out _))
+            {
+                return $"{section}:TokenRealms:{i} must be an origin, scheme://host[:port] with http or https and no path, not '{options.TokenRealms[i]}'";
+            }
+        }
+
         if (!string.IsNullOrEmpty(options.CaCertificateFile))
         {
             if (options.Layout is not null)

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Registry;
@@ -10,6 +11,7 @@ using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Trust;
+using SysextFunctions.Upstreams.Acr;
 
 namespace SysextFunctions.Upstreams;
 
@@ -25,6 +27,7 @@ public static class UpstreamServices
         var ids = new UpstreamIds([UpstreamOptions.DefaultId, .. configuration.GetSection(UpstreamOptions.RegistriesSection).GetChildren().Select(s => s.Key)]);
         services.AddSingleton(ids);
         services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamOptionsValidation>();
+        services.TryAddSingleton<IHostAddressResolver>(SystemHostAddressResolver.Instance);
         services.AddOptions<RegistryResilienceOptions>().Bind(configuration.GetSection(RegistryResilienceOptions.Section));
         foreach (var id in ids.All)
         {
@@ -67,8 +70,9 @@ public static class UpstreamServices
         services.AddKeyedSingleton(id, (sp, _) => new UpstreamTimeouts(
             Options(sp, id).Timeout!.Value,
             sp.GetRequiredService<IOptions<RegistryResilienceOptions>>().Value.AttemptTimeout));
-        services.AddKeyedSingleton(id, (sp, _) => Options(sp, id).CreateCredentials());
+        services.AddKeyedSingleton(id, (sp, _) => Options(sp, id).CreateCredentials(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AcrTokenProvider>>()));
         services.AddKeyedSingleton(id, (sp, _) => new TokenCache(sp.GetRequiredService<TimeProvider>()));
+        services.AddKeyedSingleton(id, (sp, _) => new TokenRealmPolicy(Options(sp, id).Url!, Options(sp, id).TokenRealmOrigins, sp.GetRequiredService<IHostAddressResolver>()));
         // Read once per upstream (validation has read it at start too): every pooled handler trusts the same CAs.
         services.AddKeyedSingleton(id, (sp, _) => new UpstreamCaCertificates(Options(sp, id).CaCertificateFile is { Length: > 0 } file
             ? UpstreamTrust.Load(file, $"{UpstreamOptions.SectionOf(id)}:CaCertificateFile")
@@ -94,6 +98,7 @@ public static class UpstreamServices
                 services.GetRequiredService<IHttpClientFactory>().CreateClient(UpstreamOptions.ClientName(id)),
                 options.Url!,
                 timeouts,
+                services.GetRequiredService<TimeProvider>(),
                 services.GetRequiredService<ILogger<RegistryClient>>())
             {
                 Authenticated = options.CredentialKind != RegistryCredentialKind.None,
@@ -133,6 +138,6 @@ public static class UpstreamServices
                 Options(sp, id).Url!,
                 sp.GetRequiredKeyedService<RegistryCredentials>(id),
                 sp.GetRequiredKeyedService<TokenCache>(id),
-                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredKeyedService<TokenRealmPolicy>(id),
                 sp.GetRequiredService<ILogger<RegistryAuthHandler>>()));
 }

@@ -1,8 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Layout;
 using SysextFunctions.Registry.Remote;
-using SysextFunctions.Registry;
 using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.Unit.Registry;
@@ -16,7 +16,7 @@ public class CatalogTests
     private const string Registry = "https://registry.test";
 
     private static RegistryClient Client(RouteHandler routes) =>
-        new(new HttpClient(routes), new Uri(Registry), new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), NullLogger<RegistryClient>.Instance);
+        new(new HttpClient(routes), new Uri(Registry), new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), TimeProvider.System, NullLogger<RegistryClient>.Instance);
 
     private static Func<HttpRequestMessage, HttpResponseMessage> Page(string names, string? link = null) => _ =>
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
@@ -20,8 +21,8 @@ public class ReferrersTests
     private static readonly Digest Subject = Digest.Parse("sha256:" + new string('a', 64));
     private static readonly string SignatureDigest = "sha256:" + new string('b', 64);
 
-    private static RegistryClient Client(RouteHandler routes) =>
-        new(new HttpClient(routes), new Uri(Registry), new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), NullLogger<RegistryClient>.Instance);
+    private static RegistryClient Client(RouteHandler routes, TimeProvider? time = null) =>
+        new(new HttpClient(routes), new Uri(Registry), new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), time ?? TimeProvider.System, NullLogger<RegistryClient>.Instance);
 
     private static string Index(string digest) =>
         $$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{digest}}","size":10,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]}""";
@@ -64,6 +65,65 @@ public class ReferrersTests
         Assert.Equal(SignatureDigest, Assert.Single(first).Digest);
         Assert.Equal(SignatureDigest, Assert.Single(second).Digest);
         Assert.Equal(1, routes.Count("/v2/sysexts/tool/referrers/"));
+    }
+
+    [Fact]
+    public async Task GetReferrersAsync_NoApiForOneRepository_OthersStillAskedAndItselfAgainAfterTheRecheck()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var routes = new RouteHandler()
+            .On(HttpMethod.Get, $"{Registry}/v2/sysexts/old/referrers/{Subject}", _ => new HttpResponseMessage(HttpStatusCode.NotFound))
+            .On(HttpMethod.Get, $"{Registry}/v2/sysexts/new/referrers/{Subject}", _ => RouteHandler.Json(Index(SignatureDigest)));
+        var client = Client(routes, time);
+
+        var old = await client.GetReferrersAsync("sysexts/old", Subject);
+        var oldAgain = await client.GetReferrersAsync("sysexts/old", Subject);
+        var other = await client.GetReferrersAsync("sysexts/new", Subject);
+        var withinRecheck = routes.Count("/v2/sysexts/old/referrers/");
+        time.Advance(RepositoryCapabilities.DefaultRecheck);
+        await client.GetReferrersAsync("sysexts/old", Subject);
+
+        Assert.Null(old);
+        Assert.Null(oldAgain);
+        // One repository's 404 says nothing about another's.
+        Assert.Equal(SignatureDigest, Assert.Single(other!).Digest);
+        Assert.Equal(1, withinRecheck);
+        Assert.Equal(2, routes.Count("/v2/sysexts/old/referrers/"));
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.Unauthorized)]
+    [InlineData(HttpStatusCode.Forbidden)]
+    public async Task GetReferrersAsync_Refused_FailsThisLookupOnlyAndIsAskedAgain(HttpStatusCode refusal)
+    {
+        var routes = new RouteHandler()
+            .On(HttpMethod.Get, $"{Registry}/v2/sysexts/tool/referrers/{Subject}", _ => new HttpResponseMessage(refusal));
+        var client = Client(routes);
+
+        var first = await Assert.ThrowsAsync<RegistryException>(() => client.GetReferrersAsync("sysexts/tool", Subject));
+        await Assert.ThrowsAsync<RegistryException>(() => client.GetReferrersAsync("sysexts/tool", Subject));
+
+        Assert.Equal(RegistryFailure.Denied, first.Failure);
+        Assert.Equal(2, routes.Count("/v2/sysexts/tool/referrers/"));
+        Assert.Equal(0, client.Capabilities.Count);
+    }
+
+    [Fact]
+    public async Task GetReferrersAsync_ManyRepositoriesWithoutTheApi_RememberedWithinTheBound()
+    {
+        var routes = new RouteHandler();
+        for (var i = 0; i < 12_000; i++)
+        {
+            routes.On(HttpMethod.Get, $"{Registry}/v2/r{i}/referrers/{Subject}", _ => new HttpResponseMessage(HttpStatusCode.NotFound));
+        }
+
+        var client = Client(routes);
+        for (var i = 0; i < 12_000; i++)
+        {
+            await client.GetReferrersAsync($"r{i}", Subject);
+        }
+
+        Assert.InRange(client.Capabilities.Count, 1, RepositoryCapabilities.DefaultMaxRepositories);
     }
 
     [Fact]

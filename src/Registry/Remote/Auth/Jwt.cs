@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace SysextFunctions.Registry.Remote.Auth;
 
-internal static class Jwt
+public static class Jwt
 {
     /// <summary>
     /// The <c>exp</c> of a JWT (RFC 7519 §4.1.4), unverified: only to know when to fetch a new one (ACR's tokens

@@ -8,8 +8,8 @@ namespace SysextFunctions.Registry.Remote.Auth;
 /// <summary>
 /// Authenticates requests to one registry: sends them with a cached credential, and on a 401 answers the
 /// registry's challenge (Basic, or the distribution token flow https://distribution.github.io/distribution/spec/auth/token/,
-/// or Azure Container Registry's Entra ID exchange https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md) and
-/// retries once. Requests to any other origin (registries redirect blobs to storage) go without Authorization.
+/// or the credentials' own <see cref="IAccessTokenProvider"/>) and retries once. Requests to any other origin
+/// (registries redirect blobs to storage) go without Authorization.
 /// </summary>
 public sealed partial class RegistryAuthHandler : DelegatingHandler
 {
@@ -19,21 +19,27 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
     /// <summary>Set on a request this handler sent with an Authorization header, for the caller to see.</summary>
     public static readonly HttpRequestOptionsKey<bool> AuthorizedOption = new("SysextFunctions.Registry.Authorized");
 
+    /// <summary>
+    /// The token scope of a request outside the distribution API (a registry's own listing API), set by whoever
+    /// sends it; distribution API paths have theirs from the path (<c>repository:NAME:pull</c>).
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<string> ScopeOption = new("SysextFunctions.Registry.Scope");
+
     private readonly Uri _registry;
     private readonly RegistryCredentials _credentials;
     private readonly TokenCache _cache;
     private readonly TokenEndpoint _tokens;
-    private readonly AcrTokenClient? _acr;
+    private readonly TokenRealmPolicy _realms;
     private readonly ILogger _logger;
 
-    public RegistryAuthHandler(Uri registry, RegistryCredentials credentials, TokenCache cache, TimeProvider time, ILogger<RegistryAuthHandler> logger)
+    public RegistryAuthHandler(Uri registry, RegistryCredentials credentials, TokenCache cache, TokenRealmPolicy realms, ILogger<RegistryAuthHandler> logger)
     {
         _registry = Origin.AsBase(registry);
         _credentials = credentials;
         _cache = cache;
+        _realms = realms;
         // Token requests go past this handler, straight to the transport: they carry their own credentials.
         _tokens = new TokenEndpoint(base.SendAsync);
-        _acr = credentials.TokenCredential is { } entra ? new AcrTokenClient(_registry, entra, _tokens, cache, time, logger) : null;
         _logger = logger;
     }
 
@@ -46,7 +52,7 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var scope = ScopeOf(uri);
+        var scope = request.Options.TryGetValue(ScopeOption, out var given) ? given : ScopeOf(uri);
         var sent = CachedAuthorization(scope);
         request.Headers.Authorization = sent;
         request.Options.Set(AuthorizedOption, sent is not null);
@@ -100,7 +106,7 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
             return new AuthenticationHeaderValue(AuthChallenge.Basic, _credentials.BasicParameter());
         }
 
-        if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm) || realm.Scheme is not ("http" or "https"))
+        if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm) || realm.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(realm.UserInfo))
         {
             throw new RegistryException(RegistryFailure.InvalidResponse, "registry sent a Bearer challenge without a usable realm");
         }
@@ -117,18 +123,24 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
         return new AuthenticationHeaderValue(AuthChallenge.Bearer, token);
     }
 
-    /// <summary>A token for <paramref name="scope"/>: ACR's exchange with an Entra ID credential, else the distribution token flow.</summary>
+    /// <summary>A token for <paramref name="scope"/>: from the credentials' provider when they have one, else the distribution token flow.</summary>
     private async Task<(string, TimeSpan)> FetchTokenAsync(Uri realm, string? service, string? scope, CancellationToken cancellationToken)
     {
-        var (token, lifetime) = _acr is not null
-            ? await _acr.AccessTokenAsync(service ?? _registry.Host, scope, cancellationToken).ConfigureAwait(false)
+        var (token, lifetime) = _credentials.AccessTokens is { } provider
+            ? await provider.GetTokenAsync(new AccessTokenRequest(_registry, service ?? _registry.Host, scope, _tokens), cancellationToken).ConfigureAwait(false)
             : await BearerTokenAsync(realm, service, scope, cancellationToken).ConfigureAwait(false);
+        if (!TokenEndpoint.IsUsableToken(token))
+        {
+            // A provider's token goes into the same header: the same rule as for the token flow's.
+            throw new RegistryException(RegistryFailure.InvalidResponse, $"token provider gave a token that is not {TokenEndpoint.MaxTokenLength} or fewer visible ASCII characters");
+        }
+
         LogTokenFetched(_logger, _registry.Authority, scope ?? "", lifetime);
         return (token, lifetime);
     }
 
     /// <summary>GET realm?service=…&amp;scope=…, anonymously or with Basic credentials.</summary>
-    private async Task<(string, TimeSpan)> BearerTokenAsync(Uri realm, string? service, string? scope, CancellationToken cancellationToken)
+    private async Task<RegistryToken> BearerTokenAsync(Uri realm, string? service, string? scope, CancellationToken cancellationToken)
     {
         var query = new List<string>();
         if (service is not null)
@@ -142,16 +154,13 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
             query.AddRange(scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => "scope=" + Uri.EscapeDataString(s)));
         }
 
+        // The realm is the registry's to choose: before anything goes there, it must be somewhere we may go, and the
+        // password goes only over TLS or to the registry's own origin (TokenRealmPolicy).
+        await _realms.CheckAsync(realm, _credentials.Username is not null, cancellationToken).ConfigureAwait(false);
         var separator = string.IsNullOrEmpty(realm.Query) ? "?" : "&";
         using var request = new HttpRequestMessage(HttpMethod.Get, query.Count == 0 ? realm : new Uri(realm.AbsoluteUri + separator + string.Join('&', query)));
         if (_credentials.Username is not null)
         {
-            // Passwords travel to the realm only over TLS, or to the registry's own host (a local registry).
-            if (realm.Scheme != Uri.UriSchemeHttps && !string.Equals(realm.Host, _registry.Host, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new RegistryException(RegistryFailure.Denied, "registry's token realm is plain HTTP on another host; credentials not sent");
-            }
-
             request.Headers.Authorization = new AuthenticationHeaderValue(AuthChallenge.Basic, _credentials.BasicParameter());
         }
 
@@ -162,10 +171,10 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
             throw new RegistryException(RegistryFailure.InvalidResponse, "token service answered without a token");
         }
 
-        return (token, response.ExpiresIn is { } seconds and > 0 ? TimeSpan.FromSeconds(seconds) : DefaultTokenLifetime);
+        return new RegistryToken(token, response.Lifetime(DefaultTokenLifetime));
     }
 
-    /// <summary><c>repository:NAME:pull</c> for a distribution API path under the registry (<c>metadata_read</c> for ACR's <c>_tags</c>), else null.</summary>
+    /// <summary><c>repository:NAME:pull</c> for a distribution API path under the registry, else null.</summary>
     private string? ScopeOf(Uri uri)
     {
         var path = uri.AbsolutePath;
@@ -176,17 +185,14 @@ public sealed partial class RegistryAuthHandler : DelegatingHandler
         }
 
         var match = ApiPath().Match(path[basePath.Length..]);
-        // ACR's own listing (AcrTagListing) asks for metadata_read, not pull: cached under its own scope.
-        return !match.Success ? null
-            : match.Groups["acr"].Success ? $"repository:{match.Groups["acr"].Value}:metadata_read"
-            : $"repository:{match.Groups["name"].Value}:pull";
+        return match.Success ? $"repository:{match.Groups["name"].Value}:pull" : null;
     }
 
     private static string BearerKey(string? scope) => "bearer " + scope;
 
-    [GeneratedRegex("^(?:v2/(?<name>.+)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)|acr/v1/(?<acr>.+)/_tags)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\Av2/(?<name>.+)/(?:tags/list|manifests/[^/]+|blobs/[^/]+|referrers/[^/]+)\z", RegexOptions.CultureInvariant)]
     private static partial Regex ApiPath();
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Fetched a token from {Registry} for {Scope}, valid {Lifetime}")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Fetched a token from {Registry} for {Scope}, valid {Lifetime}")]
     private static partial void LogTokenFetched(ILogger logger, string registry, string scope, TimeSpan lifetime);
 }

@@ -1,19 +1,17 @@
-using Azure.Core;
-
 namespace SysextFunctions.Registry.Remote.Auth;
 
 /// <summary>
 /// What a registry client authenticates with: nothing, a username and password (Basic, or Basic to the token
-/// realm), or an Entra ID <see cref="TokenCredential"/> exchanged for Azure Container Registry tokens.
-/// Not a record on purpose: its <see cref="ToString"/> must never print the secret.
+/// realm), or an <see cref="IAccessTokenProvider"/> that answers Bearer challenges its own way (a cloud's token
+/// exchange). Not a record on purpose: its <see cref="ToString"/> must never print the secret.
 /// </summary>
 public sealed class RegistryCredentials
 {
-    private RegistryCredentials(string? username, string? password, TokenCredential? tokenCredential)
+    private RegistryCredentials(string? username, string? password, IAccessTokenProvider? accessTokens)
     {
         Username = username;
         Password = password;
-        TokenCredential = tokenCredential;
+        AccessTokens = accessTokens;
     }
 
     public static RegistryCredentials Anonymous { get; } = new(null, null, null);
@@ -22,9 +20,10 @@ public sealed class RegistryCredentials
 
     internal string? Password { get; }
 
-    public TokenCredential? TokenCredential { get; }
+    /// <summary>Where Bearer tokens come from instead of the challenge's realm, when set.</summary>
+    public IAccessTokenProvider? AccessTokens { get; }
 
-    public bool IsAnonymous => Username is null && TokenCredential is null;
+    public bool IsAnonymous => Username is null && AccessTokens is null;
 
     public static RegistryCredentials Basic(string username, string password)
     {
@@ -33,15 +32,15 @@ public sealed class RegistryCredentials
         return new RegistryCredentials(username, password, null);
     }
 
-    public static RegistryCredentials Entra(TokenCredential credential)
+    public static RegistryCredentials Tokens(IAccessTokenProvider provider)
     {
-        ArgumentNullException.ThrowIfNull(credential);
-        return new RegistryCredentials(null, null, credential);
+        ArgumentNullException.ThrowIfNull(provider);
+        return new RegistryCredentials(null, null, provider);
     }
 
     internal string BasicParameter() =>
         Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Username}:{Password}"));
 
     public override string ToString() =>
-        TokenCredential is not null ? $"Entra ID ({TokenCredential.GetType().Name})" : Username is not null ? $"Basic ({Username})" : "anonymous";
+        AccessTokens is not null ? $"tokens from {AccessTokens.GetType().Name}" : Username is not null ? $"Basic ({Username})" : "anonymous";
 }

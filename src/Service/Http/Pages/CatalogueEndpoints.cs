@@ -3,8 +3,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Catalogue;
-using SysextFunctions.Hosting;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 

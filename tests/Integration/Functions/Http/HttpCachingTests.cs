@@ -1,11 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using SysextFunctions.Hosting;
-using SysextFunctions.Http;
 using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.Integration.Functions.Http;

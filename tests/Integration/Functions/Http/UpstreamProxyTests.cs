@@ -1,8 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Tests.Support;
 using SysextFunctions.Tests.Integration.Registry.Remote.Auth;
+using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.Integration.Functions.Http;
 

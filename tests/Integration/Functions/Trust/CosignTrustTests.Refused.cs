@@ -1,9 +1,7 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Tests.Support;
 

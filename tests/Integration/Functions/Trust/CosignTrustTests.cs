@@ -1,10 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging;
-using SysextFunctions.Registry.Oci;
 using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.Integration.Functions.Trust;

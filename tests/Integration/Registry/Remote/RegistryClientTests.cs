@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Tests.Support;
 
@@ -13,7 +13,7 @@ public class RegistryClientTests(RegistryServer registry)
     private readonly OciPusher _pusher = new(registry.Url);
 
     private RegistryClient Client(TimeSpan? timeout = null) =>
-        new(new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }), registry.Url, new UpstreamTimeouts(timeout ?? TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), NullLogger<RegistryClient>.Instance);
+        new(new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }), registry.Url, new UpstreamTimeouts(timeout ?? TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), TimeProvider.System, NullLogger<RegistryClient>.Instance);
 
     [Fact]
     public async Task ListTagsAsync_PushedTags_ReturnsAll()
@@ -89,7 +89,7 @@ public class RegistryClientTests(RegistryServer registry)
     [Fact]
     public async Task ListTagsAsync_NothingListening_ThrowsUnavailable()
     {
-        var closed = new RegistryClient(new HttpClient(), new Uri($"http://127.0.0.1:{FreePort.Next()}"), new UpstreamTimeouts(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)), NullLogger<RegistryClient>.Instance);
+        var closed = new RegistryClient(new HttpClient(), new Uri($"http://127.0.0.1:{FreePort.Next()}"), new UpstreamTimeouts(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)), TimeProvider.System, NullLogger<RegistryClient>.Instance);
 
         var e = await Assert.ThrowsAsync<RegistryException>(() => closed.ListTagsAsync("any"));
 

@@ -1,4 +1,3 @@
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 

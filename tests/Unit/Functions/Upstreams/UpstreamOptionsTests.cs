@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Upstreams;
+using SysextFunctions.Upstreams.Acr;
 
 namespace SysextFunctions.Tests.Unit.Functions.Upstreams;
 
@@ -69,7 +71,7 @@ public class UpstreamOptionsTests
         var registry = Assert.Single(settings.Registries).Options;
         Assert.Equal(RegistryCredentialKind.ManagedIdentity, registry.CredentialKind);
         Assert.Equal("00000000-0000-0000-0000-000000000001", registry.ManagedIdentityClientId);
-        Assert.NotNull(registry.CreateCredentials().TokenCredential);
+        Assert.IsType<AcrTokenProvider>(registry.CreateCredentials(TimeProvider.System, NullLogger<AcrTokenProvider>.Instance).AccessTokens);
         Assert.Equal(2, settings.Mappings.Count);
         Assert.True(settings.Mappings[1].IsPrefix);
     }
@@ -103,6 +105,8 @@ public class UpstreamOptionsTests
     [InlineData("Registry:Credential", "Keys", null)]
     [InlineData("Registries:x:Username", "me", "Registries:x: set exactly one of Url and Layout")]
     [InlineData("Mappings:0:Path", "tools/*", "Mappings:0: a mapping needs both Path and Repository")]
+    [InlineData("Registry:TokenRealms:0", "https://auth.test/token", "Registry:TokenRealms:0 must be an origin, scheme://host[:port] with http or https and no path, not 'https://auth.test/token'")]
+    [InlineData("Registry:TokenRealms:0", "ftp://auth.test", "Registry:TokenRealms:0 must be an origin, scheme://host[:port] with http or https and no path, not 'ftp://auth.test'")]
     public void Read_BadSetting_ThrowsOneLineReason(string key, string value, string? message)
     {
         var e = Record.Exception(() => Read((key, value)));

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Layout;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry;
 using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.Unit.Registry.Layout;

@@ -14,7 +14,7 @@ public class TagPagingTests
     private const string Registry = "https://registry.test";
 
     private static RegistryClient Client(RouteHandler routes, string baseAddress = Registry) =>
-        new(new HttpClient(routes), new Uri(baseAddress), new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), NullLogger<RegistryClient>.Instance);
+        new(new HttpClient(routes), new Uri(baseAddress), new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), TimeProvider.System, NullLogger<RegistryClient>.Instance);
 
     private static Func<HttpRequestMessage, HttpResponseMessage> Page(string tags, string? link = null) => _ =>
     {

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry;
+using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Tests.Support;
@@ -59,13 +59,13 @@ public sealed class BasicAuthTests : IAsyncLifetime
 
     private RegistryClient Client(RegistryCredentials credentials) =>
         new(
-            new HttpClient(new RegistryAuthHandler(_registry.Url, credentials, new TokenCache(), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance)
+            new HttpClient(new RegistryAuthHandler(_registry.Url, credentials, new TokenCache(TimeProvider.System), TokenRealmPolicy.For(_registry.Url), NullLogger<RegistryAuthHandler>.Instance)
             {
                 InnerHandler = new SocketsHttpHandler { AllowAutoRedirect = false },
             }),
             _registry.Url,
             new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
-            NullLogger<RegistryClient>.Instance);
+            TimeProvider.System, NullLogger<RegistryClient>.Instance);
 
     [Fact]
     public async Task Client_RightPassword_ReadsTagsManifestAndBlob()

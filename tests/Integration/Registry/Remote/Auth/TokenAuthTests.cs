@@ -1,8 +1,8 @@
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry;
+using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Tests.Support;
@@ -48,11 +48,11 @@ public sealed class TokenAuthTests : IAsyncLifetime
 
     private RegistryClient Client(RegistryCredentials? credentials = null, TokenCache? cache = null)
     {
-        var handler = new RegistryAuthHandler(_registry.Url, credentials ?? RegistryCredentials.Anonymous, cache ?? new TokenCache(_time), _time, NullLogger<RegistryAuthHandler>.Instance)
+        var handler = new RegistryAuthHandler(_registry.Url, credentials ?? RegistryCredentials.Anonymous, cache ?? new TokenCache(_time), TokenRealmPolicy.For(_registry.Url), NullLogger<RegistryAuthHandler>.Instance)
         {
-            InnerHandler = new SocketsHttpHandler { AllowAutoRedirect = false },
+            InnerHandler = _issuer.Ca.CreateHandler(allowRedirects: false),
         };
-        return new RegistryClient(new HttpClient(handler), _registry.Url, new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), NullLogger<RegistryClient>.Instance);
+        return new RegistryClient(new HttpClient(handler), _registry.Url, new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), _time, NullLogger<RegistryClient>.Instance);
     }
 
     [Fact]
@@ -206,6 +206,8 @@ public sealed class TokenAuthTests : IAsyncLifetime
         {
             ["Registry:Username"] = "reader",
             ["Registry:Password"] = "s3cret",
+            // The token issuer's CA; the registry itself is plain HTTP.
+            ["Registry:CaCertificateFile"] = _issuer.Ca.CertificatePath,
         });
         using var client = proxy.CreateClient();
 

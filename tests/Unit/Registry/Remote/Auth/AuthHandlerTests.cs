@@ -15,12 +15,12 @@ public class AuthHandlerTests
     private static readonly Digest Blob = Digest.Sha256(new byte[32]);
 
     /// <summary>A client of <see cref="Registry"/> over the auth handler, on a route table.</summary>
-    internal static RegistryClient Client(RouteHandler routes, RegistryCredentials credentials) =>
+    internal static RegistryClient Client(RouteHandler routes, RegistryCredentials credentials, TokenCache? cache = null, TokenRealmPolicy? realms = null) =>
         new(
-            new HttpClient(new RegistryAuthHandler(new Uri(Registry), credentials, new TokenCache(), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = routes }),
+            new HttpClient(new RegistryAuthHandler(new Uri(Registry), credentials, cache ?? new TokenCache(TimeProvider.System), realms ?? TokenRealmPolicy.For(new Uri(Registry)), NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = routes }),
             new Uri(Registry),
             new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
-            NullLogger<RegistryClient>.Instance)
+            TimeProvider.System, NullLogger<RegistryClient>.Instance)
         { Authenticated = !credentials.IsAnonymous };
 
     private static HttpResponseMessage BasicChallengeOr(HttpRequestMessage request, Func<HttpResponseMessage> authorized)
@@ -167,7 +167,7 @@ public class AuthHandlerTests
 
         var e = await Assert.ThrowsAsync<RegistryException>(() => Client(routes, RegistryCredentials.Basic("user", "secret")).ListTagsAsync("tool"));
 
-        Assert.Equal(RegistryFailure.Denied, e.Failure);
+        Assert.Equal(RegistryFailure.InvalidResponse, e.Failure);
         Assert.DoesNotContain(routes.Requests, r => r.Uri.Host == "tokens.test");
     }
 

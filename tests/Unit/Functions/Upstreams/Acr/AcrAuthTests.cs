@@ -9,8 +9,9 @@ using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Tests.Support;
+using SysextFunctions.Upstreams.Acr;
 
-namespace SysextFunctions.Tests.Unit.Registry.Remote.Auth;
+namespace SysextFunctions.Tests.Unit.Functions.Upstreams.Acr;
 
 /// <summary>
 /// Azure Container Registry with Entra ID (https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md), against
@@ -69,10 +70,10 @@ public class AcrAuthTests
 
     private RegistryClient Client() =>
         new(
-            new HttpClient(new RegistryAuthHandler(new Uri(Registry), RegistryCredentials.Entra(_entra), new TokenCache(_time), _time, NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = _routes }),
+            new HttpClient(new RegistryAuthHandler(new Uri(Registry), RegistryCredentials.Tokens(new AcrTokenProvider(_entra, _time, NullLogger<AcrTokenProvider>.Instance)), new TokenCache(_time), TokenRealmPolicy.For(new Uri(Registry)), NullLogger<RegistryAuthHandler>.Instance) { InnerHandler = _routes }),
             new Uri(Registry),
             new UpstreamTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)),
-            NullLogger<RegistryClient>.Instance);
+            _time, NullLogger<RegistryClient>.Instance);
 
     private static Dictionary<string, string?> Form(HttpRequestMessage request)
     {

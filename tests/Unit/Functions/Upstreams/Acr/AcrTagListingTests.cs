@@ -5,14 +5,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
-using SysextFunctions.Hosting;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Tests.Support;
+using SysextFunctions.Upstreams.Acr;
 
-namespace SysextFunctions.Tests.Unit.Registry;
+namespace SysextFunctions.Tests.Unit.Functions.Upstreams.Acr;
 
 /// <summary>
 /// Azure Container Registry's tag listing with digests (<c>/acr/v1/&lt;name&gt;/_tags</c>), against <see cref="FakeAcr"/>
@@ -25,17 +25,19 @@ public sealed class AcrTagListingTests : IDisposable
     private readonly ManifestCache _manifests = new(Options.Create(new CacheOptions()), new FakeTimeProvider());
     private readonly ServiceProvider _services = new ServiceCollection().AddHybridCache().Services.BuildServiceProvider();
 
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+
     private IOciSource Source(TagListingMode mode = TagListingMode.Auto, Uri? url = null)
     {
         var entra = Substitute.For<TokenCredential>();
         entra.GetTokenAsync(Arg.Any<TokenRequestContext>(), Arg.Any<CancellationToken>())
             .Returns(new ValueTask<AccessToken>(new AccessToken("entra", DateTimeOffset.UtcNow.AddHours(1))));
         var registry = url ?? FakeAcr.Url;
-        var auth = new RegistryAuthHandler(registry, RegistryCredentials.Entra(entra), new TokenCache(TimeProvider.System), TimeProvider.System, NullLogger<RegistryAuthHandler>.Instance)
+        var auth = new RegistryAuthHandler(registry, RegistryCredentials.Tokens(new AcrTokenProvider(entra, TimeProvider.System, NullLogger<AcrTokenProvider>.Instance)), new TokenCache(TimeProvider.System), TokenRealmPolicy.For(registry), NullLogger<RegistryAuthHandler>.Instance)
         {
             InnerHandler = _acr,
         };
-        var client = new RegistryClient(new HttpClient(auth), registry, new UpstreamTimeouts(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)), NullLogger<RegistryClient>.Instance) { Authenticated = true };
+        var client = new RegistryClient(new HttpClient(auth), registry, new UpstreamTimeouts(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)), _time, NullLogger<RegistryClient>.Instance) { Authenticated = true };
         return new CachingOciSource(AcrTagListing.Wrap(client, mode, NullLogger<AcrTagListing>.Instance), _manifests, "");
     }
 
@@ -115,6 +117,66 @@ public sealed class AcrTagListingTests : IDisposable
     }
 
     [Fact]
+    public async Task ListTaggedAsync_NoTagsApi_RememberedForThatRepositoryUntilTheRecheck()
+    {
+        _acr.Push("sysexts/one", "v1");
+        _acr.Push("sysexts/two", "v1");
+        _acr.TagsApi = false;
+        var source = Source();
+
+        await source.ListTaggedAsync("sysexts/one");
+        await source.ListTaggedAsync("sysexts/one");
+        var remembered = _acr["GET _tags"];
+        await source.ListTaggedAsync("sysexts/two");
+        var otherRepository = _acr["GET _tags"] - remembered;
+        _time.Advance(RepositoryCapabilities.DefaultRecheck);
+        await source.ListTaggedAsync("sysexts/one");
+
+        Assert.Equal(1, remembered);
+        Assert.Equal(1, otherRepository);
+        Assert.Equal(3, _acr["GET _tags"]);
+    }
+
+    [Fact]
+    public async Task ListTaggedAsync_TagsRefusedForOneRepository_OthersKeepTheTagsApiAndItIsAskedAgain()
+    {
+        var secret = _acr.Push("sysexts/scoped", "v1");
+        var open = _acr.Push("sysexts/open", "v1");
+        _acr.RefusedTags["sysexts/scoped"] = true;
+        var source = Source();
+
+        var refused = await source.ListTaggedAsync("sysexts/scoped");
+        var other = await source.ListTaggedAsync("sysexts/open");
+        _acr.RefusedTags.Clear();
+        var again = await source.ListTaggedAsync("sysexts/scoped");
+
+        // The refusal fell back to the distribution API for that listing only ...
+        Assert.Null(Assert.Single(refused).Digest);
+        Assert.Equal(1, _acr["GET tags"]);
+        // ... and switched nothing off: neither another repository nor the same one next time.
+        Assert.Equal(open, Assert.Single(other).Digest.ToString());
+        Assert.Equal(secret, Assert.Single(again).Digest.ToString());
+        Assert.Equal(3, _acr["GET _tags"]);
+    }
+
+    [Fact]
+    public async Task ListTaggedAsync_OneTruncatedAnswer_FallsBackOnceThenTagsApiAgain()
+    {
+        var pushed = PushMany(3);
+        _acr.TruncatedTags = 1;
+        var source = Source();
+
+        var first = await source.ListTaggedAsync(Repository);
+        var second = await source.ListTaggedAsync(Repository);
+
+        Assert.Equal(3, first.Count);
+        Assert.All(first, t => Assert.Null(t.Digest));
+        Assert.All(second, t => Assert.Equal(pushed[t.Name], t.Digest.ToString()));
+        Assert.Equal(2, _acr["GET _tags"]);
+        Assert.Equal(1, _acr["GET tags"]);
+    }
+
+    [Fact]
     public async Task ListTaggedAsync_UnknownRepository_NotFoundAndTagsApiStillUsed()
     {
         PushMany(1);
@@ -151,7 +213,7 @@ public sealed class AcrTagListingTests : IDisposable
     [InlineData("https://myacr.azurecr.io", TagListingMode.Distribution, false)]
     public void Wrap_ModeAndHost_AcrListingOnlyWhereMeant(string url, TagListingMode mode, bool acr)
     {
-        var client = new RegistryClient(new HttpClient(), new Uri(url), new UpstreamTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)), NullLogger<RegistryClient>.Instance);
+        var client = new RegistryClient(new HttpClient(), new Uri(url), new UpstreamTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)), TimeProvider.System, NullLogger<RegistryClient>.Instance);
 
         var source = AcrTagListing.Wrap(client, mode, NullLogger<AcrTagListing>.Instance);
 

@@ -1,10 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Registry.Remote;
 
-namespace SysextFunctions.Registry.Remote;
+namespace SysextFunctions.Upstreams.Acr;
 
 /// <summary>How an upstream's tags are listed (<c>Registry:TagListing</c>).</summary>
 public enum TagListingMode
@@ -25,7 +27,10 @@ public enum TagListingMode
 /// each tag comes with the digest it points at, 100 to a page, the next page in a <c>Link</c> header. A listing
 /// then costs one request per page plus one per manifest not seen before, instead of one per tag. Everything else
 /// goes to the distribution API of the wrapped <see cref="RegistryClient"/>; so does the listing when <c>_tags</c>
-/// is missing or refused (a registry that only looks like ACR, a token without <c>metadata_read</c>).
+/// is missing, refused or broken. Only missing (a 404 where the distribution API finds the repository: a registry
+/// that only looks like ACR) is remembered, for that repository, for <see cref="RepositoryCapabilities.Recheck"/>
+/// (<see cref="RegistryClient.Capabilities"/>); a refusal (a repository-scoped token without <c>metadata_read</c>)
+/// or a broken answer falls back for that listing only.
 /// </summary>
 public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagListing> logger) : IOciSource, ITagDigestSource
 {
@@ -34,8 +39,8 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
 
     private static readonly string[] AcrDomains = [".azurecr.io", ".azurecr.cn", ".azurecr.us"];
 
-    // Set once _tags failed where the distribution API answered: this registry has no ACR listing for us.
-    private volatile bool _unsupported;
+    /// <summary>The capability <see cref="RegistryClient.Capabilities"/> remembers for a repository without <c>_tags</c>.</summary>
+    public const string TagsApi = "acr _tags";
 
     /// <summary>Whether <paramref name="registry"/> is an Azure Container Registry by its host name.</summary>
     public static bool IsAcrHost(Uri registry) =>
@@ -49,7 +54,7 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
 
     public async Task<IReadOnlyList<ListedTag>> ListTagDigestsAsync(string repository, CancellationToken cancellationToken = default)
     {
-        if (!_unsupported)
+        if (!client.Capabilities.Lacks(TagsApi, repository))
         {
             try
             {
@@ -59,8 +64,12 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
             {
                 // 404 is also ACR's answer for an unknown repository: then the distribution API says NotFound too.
                 var tags = await client.ListTagsAsync(repository, cancellationToken).ConfigureAwait(false);
-                _unsupported = true;
-                LogFallback(logger, client.BaseAddress.Authority, e.Message);
+                if (e.Failure == RegistryFailure.NotFound)
+                {
+                    client.Capabilities.Missing(TagsApi, repository);
+                }
+
+                LogFallback(logger, client.BaseAddress.Authority, repository, e.Message);
                 return [.. tags.Select(tag => new ListedTag(tag, null))];
             }
         }
@@ -80,7 +89,7 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
     public Task<BlobResponse> GetBlobAsync(string repository, Digest digest, bool followRedirects, CancellationToken cancellationToken = default) =>
         client.GetBlobAsync(repository, digest, followRedirects, cancellationToken);
 
-    public Uri? BlobUri(string repository, Digest digest) => ((IOciSource)client).BlobUri(repository, digest);
+    public Uri? BlobUri(string repository, Digest digest) => client.BlobUri(repository, digest);
 
     public Task<IReadOnlyList<Descriptor>?> GetReferrersAsync(string repository, Digest subject, CancellationToken cancellationToken = default) =>
         client.GetReferrersAsync(repository, subject, cancellationToken);
@@ -99,7 +108,7 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
                 throw new RegistryException(RegistryFailure.InvalidResponse, $"ACR tag list of '{repository}' has more than {MaxPages} pages");
             }
 
-            var (body, following) = await client.GetPageAsync(next, $"ACR tags of '{repository}'", cancellationToken).ConfigureAwait(false);
+            var (body, following) = await client.GetPageAsync(next, $"ACR tags of '{repository}'", MetadataScope(repository), cancellationToken).ConfigureAwait(false);
             AcrTagList? list;
             try
             {
@@ -127,8 +136,11 @@ public sealed partial class AcrTagListing(RegistryClient client, ILogger<AcrTagL
         return tags;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Registry {Registry} has no ACR tag listing for us ({Reason}); listing through the distribution API")]
-    private static partial void LogFallback(ILogger logger, string registry, string reason);
+    /// <summary>ACR's <c>_tags</c> wants <c>metadata_read</c>, not <c>pull</c>: its token is cached under its own scope.</summary>
+    private static string MetadataScope(string repository) => $"repository:{repository}:metadata_read";
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Registry {Registry} gave no ACR tag listing of {Repository} ({Reason}); listing through the distribution API")]
+    private static partial void LogFallback(ILogger logger, string registry, string repository, string reason);
 }
 
 /// <summary>The body of ACR's <c>GET /acr/v1/&lt;repository&gt;/_tags</c>; only what a listing needs.</summary>
