@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using SysextFunctions.Rollouts;
-using SysextFunctions.Sysupdate;
 
 namespace SysextFunctions.Catalogue;
 

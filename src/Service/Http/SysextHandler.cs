@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using SysextFunctions.Http.Pages;
 using SysextFunctions.Registry;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
 
@@ -150,7 +149,7 @@ public sealed partial class SysextHandler(
         if (path.Machine is { } machine)
         {
             // The hash, never the key: enough to count distinct machines per version (docs/rollouts.md).
-            LogMachineDownload(logger, path.Repository, file.Version, file.Name, machine.Short);
+            LogMachineDownload(logger, path.Repository, file.Version, file.Name, machine.Prefix);
             metrics.RolloutDownload(path.Repository, file.Version);
         }
 

@@ -18,7 +18,7 @@ public readonly struct MachineHash : IEquatable<MachineHash>
     internal MachineHash(byte[] hash) => _hash = hash;
 
     /// <summary>The first 16 hex digits: enough to count distinct machines, too little to find one by brute force on the secret.</summary>
-    public string Short => Convert.ToHexStringLower(_hash.AsSpan(0, 8));
+    public string Prefix => Convert.ToHexStringLower(_hash.AsSpan(0, 8));
 
     /// <summary>
     /// Where this machine falls for one version of one repository: a uniform value in [0,1), the same on every
@@ -43,7 +43,7 @@ public readonly struct MachineHash : IEquatable<MachineHash>
 
     public override int GetHashCode() => BinaryPrimitives.ReadInt32LittleEndian(_hash);
 
-    public override string ToString() => Short;
+    public override string ToString() => Prefix;
 
     public static bool operator ==(MachineHash left, MachineHash right) => left.Equals(right);
 

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
-using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Referrers;
 using SysextFunctions.Rollouts;
 

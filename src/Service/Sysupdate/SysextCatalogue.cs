@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
-using SysextFunctions.Registry.Referrers;
 using SysextFunctions.Trust;
 
 namespace SysextFunctions.Sysupdate;

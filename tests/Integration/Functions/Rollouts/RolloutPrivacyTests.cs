@@ -95,7 +95,7 @@ public class RolloutPrivacyTests(RegistryServer registry)
             Assert.Equal(v1, await client.GetByteArrayAsync($"{scoped}/app-v1.raw"));
         }
 
-        var machineHash = new MachineKeys(Secret).TryHash(Key)!.Value.Short;
+        var machineHash = new MachineKeys(Secret).TryHash(Key)!.Value.Prefix;
         var logText = logs.ToString();
         // The test's own HttpClient is traced in this process too: its spans are the client's, not the server's.
         var traceText = string.Join('\n', activities

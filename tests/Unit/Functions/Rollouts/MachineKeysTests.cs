@@ -28,7 +28,7 @@ public class MachineKeysTests
         var hash = new MachineKeys("secret").TryHash(MachineId)!.Value;
         Assert.Matches(@"\A[0-9a-f]{16}\z", hash.ToString());
         Assert.DoesNotContain(MachineId[..8], hash.ToString(), StringComparison.Ordinal);
-        Assert.Equal(hash.Short, $"{hash}");
+        Assert.Equal(hash.Prefix, $"{hash}");
     }
 
     [Fact]
