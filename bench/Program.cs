@@ -51,41 +51,49 @@ namespace SysextFunctions.Bench
             using var pushing = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
             var pusher = new OciPusher(registry.Url, pushing);
             _registry = registry;
-            Step($"registry on {registry.Url}; pushing {ColdRounds + 4} repositories of {Tags} tags and a {BlobBytes >> 20} MiB blob");
-            for (var round = 1; round <= ColdRounds; round++)
-            {
-                await pusher.PushManyAsync($"bench/cold{round}", Tags);
-            }
-
-            await pusher.PushManyAsync("bench/count1", Tags);
-            await pusher.PushManyAsync("bench/count2", Tags);
-            await pusher.PushManyAsync("bench/count3", Tags);
-            // As many tags as a measured listing, so that warming up runs the same code as often (see WarmUpAsync).
-            await pusher.PushManyAsync("bench/warmup", Tags);
-            var blobDigest = await PushBigAsync(pusher);
-
-            // --only checksums|blob|load runs one part, for working on it.
+            // --only checksums|blob|load|rollout runs one part, for working on it.
             var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
-            byte[]? checksums = null;
-            await using var proxy = await Proxy.StartCachingAsync(registry.Url);
-            if (only is null or "checksums" or "load")
+            if (only != "rollout")
             {
-                checksums = await ChecksumsAsync(registry, proxy);
+                Step($"registry on {registry.Url}; pushing {ColdRounds + 4} repositories of {Tags} tags and a {BlobBytes >> 20} MiB blob");
+                for (var round = 1; round <= ColdRounds; round++)
+                {
+                    await pusher.PushManyAsync($"bench/cold{round}", Tags);
+                }
+
+                await pusher.PushManyAsync("bench/count1", Tags);
+                await pusher.PushManyAsync("bench/count2", Tags);
+                await pusher.PushManyAsync("bench/count3", Tags);
+                // As many tags as a measured listing, so that warming up runs the same code as often (see WarmUpAsync).
+                await pusher.PushManyAsync("bench/warmup", Tags);
+                var blobDigest = await PushBigAsync(pusher);
+
+                byte[]? checksums = null;
+                await using var proxy = await Proxy.StartCachingAsync(registry.Url);
+                if (only is null or "checksums" or "load")
+                {
+                    checksums = await ChecksumsAsync(registry, proxy);
+                }
+
+                if (only is null or "checksums")
+                {
+                    await RequestsAsync(registry);
+                }
+
+                if (only is null or "blob")
+                {
+                    await BlobAsync(registry.Url, proxy, blobDigest);
+                }
+
+                if (checksums is not null && only is null or "load")
+                {
+                    await LoadAsync(proxy, checksums!);
+                }
             }
 
-            if (only is null or "checksums")
+            if (only is null or "rollout")
             {
-                await RequestsAsync(registry);
-            }
-
-            if (only is null or "blob")
-            {
-                await BlobAsync(registry.Url, proxy, blobDigest);
-            }
-
-            if (checksums is not null && only is null or "load")
-            {
-                await LoadAsync(proxy, checksums!);
+                await RolloutAsync(registry);
             }
 
             if (only is null or "coldstart")

@@ -3,7 +3,7 @@
 # on loopback, measured side by side; prints a table of ratios with pass/fail per target (exit 1 on a miss).
 #   ./scripts/bench.sh                  the table (about two minutes on 2 cores)
 #   ./scripts/bench.sh --micro          BenchmarkDotNet micro-benchmarks of the hot paths (path parsing, SHA256SUMS)
-#   ./scripts/bench.sh --only blob      one part: checksums | load | blob
+#   ./scripts/bench.sh --only blob      one part: checksums | load | blob | rollout
 # Installs what it needs when missing (docker-registry, nginx-light, wrk: needs root then); idempotent.
 set -euo pipefail
 

@@ -16,7 +16,12 @@ internal sealed class Oras(Uri registry)
     /// with a null <paramref name="tag"/> the manifest is pushed by digest only; <paramref name="mediaType"/> is the
     /// layer's, given as <c>FILE:TYPE</c>. Returns the manifest digest.
     /// </summary>
-    public async Task<string> PushAsync(string repository, string? tag, string fileName, byte[] content, string? platform = null, string? mediaType = null)
+    /// <param name="created">
+    /// The manifest's <c>org.opencontainers.image.created</c> (<c>--annotation</c>); without it, oras stamps the push
+    /// time. A phased rollout measures its steps from this date (docs/rollouts.md).
+    /// </param>
+    /// <param name="mediaType">The layer's media type (<c>FILE:TYPE</c>), as a rollout policy is pushed.</param>
+    public async Task<string> PushAsync(string repository, string? tag, string fileName, byte[] content, string? platform = null, DateTimeOffset? created = null, string? mediaType = null)
     {
         using var dir = new TempDirectory("sysext-oras-");
         await File.WriteAllBytesAsync(dir.Combine(fileName), content);
@@ -26,9 +31,21 @@ internal sealed class Oras(Uri registry)
             arguments.AddRange(["--artifact-platform", platform]);
         }
 
+        if (created is { } date)
+        {
+            arguments.AddRange(["--annotation", $"org.opencontainers.image.created={date.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}"]);
+        }
+
         arguments.AddRange([Reference(repository, tag), mediaType is null ? fileName : $"{fileName}:{mediaType}"]);
         return (await RunAsync(dir.Path, arguments)).Trim();
     }
+
+    /// <summary>
+    /// A rollout policy, as docs/rollouts.md tells operators to push it: <c>oras push REPO:_rollout
+    /// rollout.json:application/vnd.sysext-functions.rollout.v1+json</c>.
+    /// </summary>
+    public Task<string> PushRolloutPolicyAsync(string repository, string json) =>
+        PushAsync(repository, "_rollout", "rollout.json", System.Text.Encoding.UTF8.GetBytes(json), mediaType: "application/vnd.sysext-functions.rollout.v1+json");
 
     /// <summary><c>oras manifest index create REPO:TAG DIGEST...</c>: an image index over pushed manifests.</summary>
     public async Task IndexAsync(string repository, string tag, params string[] manifests)

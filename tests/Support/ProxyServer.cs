@@ -67,5 +67,10 @@ internal static class ProxyServerExtensions
         {
             throw new HttpRequestException($"{e.Message}\nthe proxy logged:\n{proxy.Log.Describe()}", e);
         }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            // A real client's run that failed (a fleet's listing): what the proxy logged says why.
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nthe proxy logged:\n{proxy.Log.Describe()}", e);
+        }
     }
 }

@@ -79,12 +79,28 @@ internal sealed class SysupdateClient
     /// <c>/etc/systemd/import-pubring.gpg</c> is that keyring, the only place systemd-pull reads one from: a private
     /// mount namespace with a tmpfs over /etc/systemd keeps the machine's (and the chroot's) /etc untouched.
     /// </summary>
-    public async Task<ProcessRun> RunAsync(string definitions, string? keyring, params string[] arguments)
+    public Task<ProcessRun> RunAsync(string definitions, string? keyring, params string[] arguments) =>
+        RunCoreAsync(Path.GetDirectoryName(definitions)!, keyring, [$"--definitions={definitions}", .. arguments]);
+
+    /// <summary>
+    /// Runs sysupdate on a machine root (<c>--root=</c>), as the fleet tests do (<see cref="Fleet"/>): its
+    /// <c>/etc/machine-id</c> and <c>/etc/os-release</c> fill <c>%m</c>, <c>%o</c>, <c>%w</c> in <c>Path=</c>, its
+    /// <c>/etc/sysupdate.d</c> holds the definitions (262 refuses <c>--definitions</c> together with <c>--root</c>),
+    /// and target paths resolve inside it. A chroot client sees <paramref name="bind"/> (a folder holding the root)
+    /// bind-mounted at the same path. The keyring stays outside the root: systemd-pull, which checks signatures,
+    /// knows nothing of <c>--root</c> and reads only the running system's <c>/etc/systemd/import-pubring.gpg</c>.
+    /// A fleet makes a hundred runs where a test makes two, so 254's stall (below) is given up on sooner (a run
+    /// takes well under a second) and retried twice.
+    /// </summary>
+    public Task<ProcessRun> RunInRootAsync(string root, string bind, string? keyring, params string[] arguments) =>
+        RunCoreAsync(bind, keyring, [$"--root={root}", .. arguments], TimeSpan.FromSeconds(20), retries: 2);
+
+    private async Task<ProcessRun> RunCoreAsync(string bind, string? keyring, string[] arguments, TimeSpan? stall = null, int retries = 1)
     {
-        var start = _suite is null ? Unpacked254(keyring) : Chroot(_suite, Path.GetDirectoryName(definitions)!, keyring);
-        start.ArgumentList.Add($"--definitions={definitions}");
+        var start = _suite is null ? Unpacked254(keyring) : Chroot(_suite, bind, keyring);
+        start.ArgumentList.Add(arguments[0]);
         start.ArgumentList.Add("--no-pager");
-        foreach (var argument in arguments)
+        foreach (var argument in arguments.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }
@@ -100,14 +116,16 @@ internal sealed class SysupdateClient
         // concurrent downloads (SHA256SUMS and its .gpg) finished: it logs "Downloading 287B for …SHA256SUMS.gpg"
         // and waits forever, in about one full run in three, and never with 257 or 262 on the same server. A real
         // machine's timer runs it again; so does this, once, and a second hang still fails the test.
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            return await ChildProcess.RunAsync(start, TimeSpan.FromSeconds(60));
-        }
-        catch (TimeoutException first)
-        {
-            Console.Error.WriteLine($"systemd-sysupdate 254 stalled, running it once more: {first.Message}");
-            return await ChildProcess.RunAsync(start, TimeSpan.FromSeconds(60));
+            try
+            {
+                return await ChildProcess.RunAsync(start, stall ?? TimeSpan.FromSeconds(60));
+            }
+            catch (TimeoutException stalled) when (attempt < retries)
+            {
+                Console.Error.WriteLine($"systemd-sysupdate 254 stalled, running it once more: {stalled.Message}");
+            }
         }
     }
 

@@ -49,6 +49,13 @@ internal sealed record TransferResource(string Type, string Path, string MatchPa
     public static TransferResource UrlTar(Uri server, string repository, string matchPattern) =>
         new("url-tar", $"{server}{repository}", matchPattern);
 
+    /// <summary>
+    /// The proxy's machine-scoped path (docs/rollouts.md): <c>/_m/%m/</c> before the repository, so sysupdate puts
+    /// the machine id of the system it runs on (or of its <c>--root</c>) into every URL.
+    /// </summary>
+    public static TransferResource MachineScoped(Uri server, string repository, string matchPattern) =>
+        new("url-file", $"{server}_m/%m/{repository}", matchPattern);
+
     public static TransferResource RegularFile(string path, string matchPattern) => new("regular-file", path, matchPattern);
 
     public static TransferResource Directory(string path, string matchPattern) => new("directory", path, matchPattern);

@@ -23,10 +23,14 @@ public sealed record RepositoryRollout(RolloutSchedule Schedule, IReadOnlyDictio
             || state.Complete
             || (machine is { } hash && state.OfferedTo(hash, repository)))];
 
-    /// <summary>The versions in progress offered to <paramref name="machine"/>, in order: what makes its list differ from another's.</summary>
-    public string InProgressOffered(MachineHash? machine, string repository) =>
+    /// <summary>
+    /// The versions <paramref name="machine"/> does not get (in progress, not offered to it), in order: with the
+    /// snapshot, what its list is made of. Not the versions in progress it is offered: those stay the same while
+    /// another version completes or is promoted, and a list cached under them would go on leaving that one out.
+    /// </summary>
+    public string Withheld(MachineHash? machine, string repository) =>
         string.Join('\n', Versions.Values
-            .Where(state => !state.Complete && machine is { } hash && state.OfferedTo(hash, repository))
+            .Where(state => !state.Complete && !(machine is { } hash && state.OfferedTo(hash, repository)))
             .Select(state => state.Version)
             .Order(StringComparer.Ordinal));
 }

@@ -103,7 +103,7 @@ public sealed partial class RolloutService : IDisposable
         }
 
         var bestBefore = _signer.BestBeforeDate();
-        var key = $"{snapshot.ETag}|{bestBefore}|{rollout.InProgressOffered(machine, repository)}";
+        var key = $"{snapshot.ETag}|{bestBefore}|{rollout.Withheld(machine, repository)}";
         Lazy<ChecksumsList> list;
         lock (_listLock)
         {
