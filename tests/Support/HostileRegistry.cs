@@ -104,7 +104,8 @@ internal sealed class HostileRegistry : IAsyncDisposable
     {
         var target = context.Request.Path + context.Request.QueryString;
         Requests.Enqueue($"{context.Request.Method} {target}");
-        if (_routes.TryGetValue(target.ToString(), out var handler))
+        // A route given with a query answers only that query; one given as a bare path answers any (a listing's ?n=).
+        if (_routes.TryGetValue(target.ToString(), out var handler) || _routes.TryGetValue(context.Request.Path.ToString(), out handler))
         {
             return handler(context);
         }

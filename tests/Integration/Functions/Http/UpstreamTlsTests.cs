@@ -61,7 +61,7 @@ public class UpstreamTlsTests(TlsRegistryFixture fixture) : IClassFixture<TlsReg
         using var response = await client.GetAsync("/tls/hello/SHA256SUMS");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Equal("TLS handshake with the registry failed (certificate not trusted?) for tags of 'tls/hello'\n", await response.Content.ReadAsStringAsync());
+        Assert.Equal("TLS handshake with the registry failed (certificate not trusted?) for tag list of 'tls/hello'\n", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
