@@ -38,9 +38,9 @@ public sealed partial class RolloutService : IDisposable
     private readonly MemoryCache _policies;
     private readonly ConditionalWeakTable<RepositorySnapshot, Task<Facts>> _facts = [];
     private readonly Lock _listLock = new();
-    private readonly Http.SysextMetrics? _metrics;
+    private readonly Http.SysextMetrics _metrics;
 
-    public RolloutService(ImageConfigDates dates, ChecksumsSigner signer, IOptions<RolloutOptions> options, TimeProvider time, ILogger<RolloutService> logger, Http.SysextMetrics? metrics = null)
+    public RolloutService(ImageConfigDates dates, ChecksumsSigner signer, IOptions<RolloutOptions> options, TimeProvider time, ILogger<RolloutService> logger, Http.SysextMetrics metrics)
     {
         _metrics = metrics;
         _dates = dates;
@@ -102,7 +102,7 @@ public sealed partial class RolloutService : IDisposable
             return whole;
         }
 
-        var bestBefore = _signer.BestBeforeDate();
+        var bestBefore = _signer.BestBeforeDate(_time.GetUtcNow());
         var key = $"{snapshot.ETag}|{bestBefore}|{rollout.Withheld(machine, repository)}";
         Lazy<ChecksumsList> list;
         lock (_listLock)
@@ -126,7 +126,7 @@ public sealed partial class RolloutService : IDisposable
         if (signature is not null)
         {
             Interlocked.Increment(ref _listsSigned);
-            _metrics?.ListSigned();
+            _metrics.ListSigned();
         }
 
         return new ChecksumsList(body, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"", signature);

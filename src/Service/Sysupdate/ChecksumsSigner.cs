@@ -13,11 +13,10 @@ public sealed class ChecksumsSigner
     private readonly PgpPrivateKey? _privateKey;
     private readonly PublicKeyAlgorithmTag _algorithm;
 
-    private ChecksumsSigner(PgpSecretKey? key, PgpPrivateKey? privateKey, TimeSpan? bestBefore = null, TimeProvider? time = null)
+    private ChecksumsSigner(PgpSecretKey? key, PgpPrivateKey? privateKey, TimeSpan? bestBefore = null)
     {
         _privateKey = privateKey;
         BestBefore = bestBefore;
-        Time = time ?? TimeProvider.System;
         _algorithm = key?.PublicKey.Algorithm ?? default;
         KeyId = key?.KeyId;
     }
@@ -35,21 +34,18 @@ public sealed class ChecksumsSigner
     /// </summary>
     public TimeSpan? BestBefore { get; }
 
-    /// <summary>The clock that dates the marker.</summary>
-    public TimeProvider Time { get; }
-
     /// <summary>
     /// The date of the BEST-BEFORE marker a list signed now carries (UTC), or null when nothing is signed or no
     /// <see cref="BestBefore"/> is set: an unsigned list could be rewritten anyway, so a marker in it proves nothing.
     /// </summary>
-    public DateOnly? BestBeforeDate() =>
-        IsEnabled && BestBefore is { } ahead ? DateOnly.FromDateTime((Time.GetUtcNow() + ahead).UtcDateTime) : null;
+    public DateOnly? BestBeforeDate(DateTimeOffset now) =>
+        IsEnabled && BestBefore is { } ahead ? DateOnly.FromDateTime((now + ahead).UtcDateTime) : null;
 
     /// <summary>
     /// Loads an OpenPGP secret key, ASCII-armored or binary (what <c>gpg --export-secret-keys [--armor]</c> writes).
     /// The signing key is a subkey flagged for signing when there is one, else the primary key.
     /// </summary>
-    public static ChecksumsSigner Load(byte[] secretKey, string? passphrase, TimeSpan? bestBefore = null, TimeProvider? time = null)
+    public static ChecksumsSigner Load(byte[] secretKey, string? passphrase, TimeSpan? bestBefore = null)
     {
         PgpSecretKeyRingBundle bundle;
         try
@@ -71,7 +67,7 @@ public sealed class ChecksumsSigner
 
         try
         {
-            return new ChecksumsSigner(key, key.ExtractPrivateKey(passphrase?.ToCharArray() ?? []), bestBefore, time);
+            return new ChecksumsSigner(key, key.ExtractPrivateKey(passphrase?.ToCharArray() ?? []), bestBefore);
         }
         catch (PgpException e)
         {

@@ -19,11 +19,11 @@ public sealed record RepositorySnapshot(IReadOnlyList<SysextFile> Files, byte[] 
     /// <summary>The rollout policy the listing found (read only where a schedule applies).</summary>
     public PolicyRead Policy { get; init; } = PolicyRead.None;
 
-    public static RepositorySnapshot Create(IReadOnlyList<SysextFile> files, ChecksumsSigner? signer = null, DateTimeOffset listedAt = default)
+    public static RepositorySnapshot Create(IReadOnlyList<SysextFile> files, ChecksumsSigner signer, DateTimeOffset listedAt)
     {
         // The marker is part of the signed bytes, so of the ETag too: both change when its date does.
-        var body = Sysupdate.Checksums.Render(files, signer?.BestBeforeDate());
-        return new RepositorySnapshot(files, body, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"", signer?.Sign(body))
+        var body = Sysupdate.Checksums.Render(files, signer.BestBeforeDate(listedAt));
+        return new RepositorySnapshot(files, body, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"", signer.Sign(body))
         {
             ListedAt = listedAt,
         };

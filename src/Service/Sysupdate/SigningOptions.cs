@@ -25,7 +25,7 @@ public sealed class SigningOptions
     public TimeSpan? BestBefore { get; set; }
 
     /// <summary>The signer these settings describe: <see cref="ChecksumsSigner.None"/> when no key is set.</summary>
-    public ChecksumsSigner CreateSigner(TimeProvider? time = null)
+    public ChecksumsSigner CreateSigner()
     {
         if (KeyBytes() is not { } key)
         {
@@ -34,7 +34,7 @@ public sealed class SigningOptions
                 : throw new InvalidOperationException("Signing:BestBefore is set but no signing key (Signing:Key or Signing:KeyFile): only a signed list carries the marker");
         }
 
-        return ChecksumsSigner.Load(key, Passphrase, BestBefore, time);
+        return ChecksumsSigner.Load(key, Passphrase, BestBefore);
     }
 
     /// <summary>

@@ -12,11 +12,6 @@ public sealed partial class SysextCatalogue
             return true;
         }
 
-        if (verifier is null)
-        {
-            throw new InvalidOperationException("cosign keys are configured but no SignatureVerifier is registered");
-        }
-
         var verdict = await verifier.VerifyAsync(upstream.Source, upstream.Repository, tag, digest, keys, knownTags, cancellationToken).ConfigureAwait(false);
         return verdict.Verified;
     }

@@ -12,7 +12,13 @@ namespace SysextFunctions.Sysupdate;
 /// The sysupdate view of a repository: which files exist, with which digests. Tags map to files through their
 /// manifests; a tag whose manifest we cannot use is skipped with a logged reason and never breaks the listing.
 /// </summary>
-public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOptions> options, ILogger<SysextCatalogue> logger, ChecksumsSigner? signer = null, SignatureVerifier? verifier = null, TimeProvider? time = null)
+public sealed partial class SysextCatalogue(
+    HybridCache cache,
+    IOptions<CacheOptions> options,
+    ChecksumsSigner signer,
+    SignatureVerifier verifier,
+    TimeProvider time,
+    ILogger<SysextCatalogue> logger)
 {
     /// <summary>
     /// The files of a repository and the SHA256SUMS for them, signed when a key is configured, in one snapshot. <paramref name="name"/> is the client-facing name
@@ -42,7 +48,7 @@ public sealed partial class SysextCatalogue(HybridCache cache, IOptions<CacheOpt
     /// <summary>A listing made now, stamped with the time it began (HTTP caching counts its age from there).</summary>
     private async Task<RepositorySnapshot> SnapshotNowAsync(Upstream upstream, string name, CancellationToken cancellationToken)
     {
-        var listedAt = (time ?? TimeProvider.System).GetUtcNow();
+        var listedAt = time.GetUtcNow();
         var (files, policy) = await ListWithPolicyAsync(upstream, name, cancellationToken).ConfigureAwait(false);
         return RepositorySnapshot.Create(files, signer, listedAt) with { Policy = policy };
     }

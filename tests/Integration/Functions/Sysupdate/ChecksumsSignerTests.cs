@@ -60,11 +60,11 @@ public class ChecksumsSignerTests
         var signer = ChecksumsSigner.Load(await key.ExportSecretAsync(armor: false), null);
         var files = new[] { new SysextFile("hello-v1.raw", "v1", SysextFunctions.Registry.Content.Digest.Parse("sha256:" + new string('c', 64)), 3) };
 
-        var snapshot = RepositorySnapshot.Create(files, signer);
+        var snapshot = RepositorySnapshot.Create(files, signer, DateTimeOffset.UnixEpoch);
 
         var run = await GpgKey.VerifyAsync(key.KeyringPath, snapshot.Signature!, snapshot.Checksums);
         Assert.True(run.ExitCode == 0, run.Stderr);
-        Assert.Null(RepositorySnapshot.Create(files).Signature);
+        Assert.Null(RepositorySnapshot.Create(files, ChecksumsSigner.None, DateTimeOffset.UnixEpoch).Signature);
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public class ChecksumsSignerTests
         var options = new SigningOptions { Key = Convert.ToBase64String(await key.ExportSecretAsync(armor: false)), BestBefore = TimeSpan.Parse(bestBefore, System.Globalization.CultureInfo.InvariantCulture) };
         var files = new[] { new SysextFile("hello-v1.raw", "v1", SysextFunctions.Registry.Content.Digest.Parse("sha256:" + new string('c', 64)), 3) };
 
-        var snapshot = RepositorySnapshot.Create(files, options.CreateSigner(time));
+        var snapshot = RepositorySnapshot.Create(files, options.CreateSigner(), time.GetUtcNow());
 
         var text = Encoding.ASCII.GetString(snapshot.Checksums);
         Assert.StartsWith($"{Checksums.EmptySha256} *BEST-BEFORE-{date}\n", text, StringComparison.Ordinal);
@@ -117,7 +117,7 @@ public class ChecksumsSignerTests
         var signer = new SigningOptions { Key = Convert.ToBase64String(await key.ExportSecretAsync(armor: false)) }.CreateSigner();
         var files = new[] { new SysextFile("hello-v1.raw", "v1", SysextFunctions.Registry.Content.Digest.Parse("sha256:" + new string('c', 64)), 3) };
 
-        var snapshot = RepositorySnapshot.Create(files, signer);
+        var snapshot = RepositorySnapshot.Create(files, signer, DateTimeOffset.UnixEpoch);
 
         Assert.DoesNotContain("BEST-BEFORE", Encoding.ASCII.GetString(snapshot.Checksums), StringComparison.Ordinal);
     }

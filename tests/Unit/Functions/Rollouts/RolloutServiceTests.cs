@@ -1,17 +1,20 @@
+using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 using SysextFunctions.Catalogue;
-using SysextFunctions.Registry;
+using SysextFunctions.Http;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Registry;
 using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Trust;
 
 namespace SysextFunctions.Tests.Unit.Functions.Rollouts;
 
@@ -28,6 +31,8 @@ public sealed class RolloutServiceTests : IDisposable
         [.. Enumerable.Range(0, 400).Select(i => new MachineKeys("fleet").TryHash($"machine-{i:D10}")!.Value)];
 
     private readonly FakeTimeProvider _time = new(V2Published.AddHours(1));
+    private readonly SignatureVerifier _verifier;
+    private readonly SysextMetrics _metrics;
     private readonly FakeLogCollector _log = new();
     private readonly ServiceProvider _services;
     private readonly SysextCatalogue _catalogue;
@@ -42,16 +47,19 @@ public sealed class RolloutServiceTests : IDisposable
     {
         var services = new ServiceCollection().AddSingleton<TimeProvider>(_time).AddLogging(l => l.AddProvider(new FakeLoggerProvider(_log)).SetMinimumLevel(LogLevel.Debug));
         services.AddHybridCache();
+        services.AddMetrics();
         _services = services.BuildServiceProvider();
+        _metrics = new SysextMetrics(_services.GetRequiredService<IMeterFactory>());
         var loggers = _services.GetRequiredService<ILoggerFactory>();
+        _verifier = new SignatureVerifier(Options.Create(new TrustOptions()), _time, loggers.CreateLogger<SignatureVerifier>());
         // Listed afresh on every request: each step of a test sees the policy as it is now.
-        _catalogue = new SysextCatalogue(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions { ChecksumsTtl = TimeSpan.Zero }), loggers.CreateLogger<SysextCatalogue>(), time: _time);
+        _catalogue = new SysextCatalogue(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions { ChecksumsTtl = TimeSpan.Zero }), ChecksumsSigner.None, _verifier, _time, loggers.CreateLogger<SysextCatalogue>());
         _rollouts = new RolloutService(
             new ImageConfigDates(_services.GetRequiredService<HybridCache>(), _time, loggers.CreateLogger<ImageConfigDates>()),
             ChecksumsSigner.None,
             Options.Create(new RolloutOptions()),
             _time,
-            loggers.CreateLogger<RolloutService>());
+            loggers.CreateLogger<RolloutService>(), _metrics);
 
         Version("v1", V1Published, 'a');
         Version("v2", V2Published, 'b');
@@ -69,6 +77,7 @@ public sealed class RolloutServiceTests : IDisposable
 
     public void Dispose()
     {
+        _verifier.Dispose();
         _rollouts.Dispose();
         _services.Dispose();
     }
@@ -148,8 +157,8 @@ public sealed class RolloutServiceTests : IDisposable
             signer,
             Options.Create(new RolloutOptions()),
             _time,
-            _services.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutService>());
-        var catalogue = new SysextCatalogue(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions { ChecksumsTtl = TimeSpan.Zero }), _services.GetRequiredService<ILoggerFactory>().CreateLogger<SysextCatalogue>(), signer, time: _time);
+            _services.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutService>(), _metrics);
+        var catalogue = new SysextCatalogue(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions { ChecksumsTtl = TimeSpan.Zero }), signer, _verifier, _time, _services.GetRequiredService<ILoggerFactory>().CreateLogger<SysextCatalogue>());
         var snapshot = await catalogue.SnapshotAsync(Upstream, "app");
         var rollout = await rollouts.GetAsync(Upstream, snapshot);
 
@@ -249,7 +258,7 @@ public sealed class RolloutServiceTests : IDisposable
             ChecksumsSigner.None,
             Options.Create(new RolloutOptions()),
             _time,
-            _services.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutService>());
+            _services.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutService>(), _metrics);
         Policy("{\"versions\": ");
         var snapshot = await _catalogue.SnapshotAsync(new Upstream(_source, "app", "") { Rollout = RolloutSchedule.Parse("10%@0h,50%@1h,100%@2d") }, "app");
         _time.Advance(TimeSpan.FromHours(5));
@@ -280,7 +289,7 @@ public sealed class RolloutServiceTests : IDisposable
             ChecksumsSigner.None,
             Options.Create(new RolloutOptions { PlainPath = PlainPathListing.Complete }),
             _time,
-            _services.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutService>());
+            _services.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutService>(), _metrics);
         var snapshot = await _catalogue.SnapshotAsync(Upstream, "app");
         var list = Encoding.ASCII.GetString(rollouts.ChecksumsFor(snapshot, await rollouts.GetAsync(Upstream, snapshot), null, Repository).Body);
         Assert.Contains("app-v1.raw", list, StringComparison.Ordinal);

@@ -11,6 +11,7 @@ using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Trust;
 
 namespace SysextFunctions.Tests.Unit.Functions.Sysupdate;
 
@@ -34,6 +35,9 @@ public class SysextCatalogueTests
         var catalogue = new SysextCatalogue(
             provider.GetRequiredService<HybridCache>(),
             Options.Create(new CacheOptions { ChecksumsTtl = ttl }),
+            ChecksumsSigner.None,
+            new SignatureVerifier(Options.Create(new TrustOptions()), time, NullLogger<SignatureVerifier>.Instance),
+            time,
             logger ?? NullLogger<SysextCatalogue>.Instance);
         return (catalogue, time);
     }

@@ -9,6 +9,7 @@ using SysextFunctions.Registry;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Trust;
 using SysextFunctions.Tests.Support;
 using SysextFunctions.Upstreams.Acr;
 
@@ -26,6 +27,9 @@ public sealed class AcrTagListingTests : IDisposable
     private readonly ServiceProvider _services = new ServiceCollection().AddHybridCache().Services.BuildServiceProvider();
 
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly SignatureVerifier _verifier;
+
+    public AcrTagListingTests() => _verifier = new(Options.Create(new TrustOptions()), _time, NullLogger<SignatureVerifier>.Instance);
 
     private IOciSource Source(TagListingMode mode = TagListingMode.Auto, Uri? url = null)
     {
@@ -42,7 +46,7 @@ public sealed class AcrTagListingTests : IDisposable
     }
 
     private SysextCatalogue Catalogue() =>
-        new(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions()), NullLogger<SysextCatalogue>.Instance);
+        new(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions()), ChecksumsSigner.None, _verifier, _time, NullLogger<SysextCatalogue>.Instance);
 
     private Dictionary<string, string> PushMany(int count) =>
         Enumerable.Range(0, count).ToDictionary(i => $"v1.{i / 100}.{i % 100}", i => _acr.Push(Repository, $"v1.{i / 100}.{i % 100}"));
@@ -52,6 +56,7 @@ public sealed class AcrTagListingTests : IDisposable
         _manifests.Dispose();
         _services.Dispose();
         _acr.Dispose();
+        _verifier.Dispose();
     }
 
     [Fact]
