@@ -150,9 +150,10 @@ public sealed class HttpCaching(IOptions<CacheOptions> options, TimeProvider tim
             CacheRoute.File => ForFile(ttl),
             _ => NoStore,
         };
-        if (machineScoped && cacheControl.StartsWith("public", StringComparison.Ordinal))
+        if (machineScoped && cacheControl != NoStore && !cacheControl.StartsWith("private", StringComparison.Ordinal))
         {
-            cacheControl = "private" + cacheControl["public".Length..];
+            // One machine's answer, whatever its freshness: never in a shared cache (RFC 9111 §5.2.2.7).
+            cacheControl = cacheControl.StartsWith("public", StringComparison.Ordinal) ? "private" + cacheControl["public".Length..] : "private, " + cacheControl;
         }
 
         return (cacheControl, route is CacheRoute.Root or CacheRoute.Catalogue ? "Accept" : null);

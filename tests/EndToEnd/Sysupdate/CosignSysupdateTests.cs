@@ -37,6 +37,8 @@ public class CosignSysupdateTests(RegistryServer registry)
             ["Signing:Passphrase"] = gpg.Passphrase,
             ["Trust:CosignKeys:0"] = publisher.PublicKey,
             ["Cache:ChecksumsTtl"] = "00:00:00",
+            // Every listing asks afresh, also about tags found unsigned before (by default for two minutes).
+            ["Trust:UnsignedRecheck"] = "00:00:00",
             ["Proxy:BlobDelivery"] = "stream",
         });
         var target = dir.CreateDirectory("opt", "extensions", "hello");

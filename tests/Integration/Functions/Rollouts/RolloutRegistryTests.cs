@@ -187,9 +187,10 @@ public class RolloutRegistryTests(RegistryServer registry, CosignKeysFixture key
         Assert.Contains("Policy (<code>_rollout</code>): <span class=\"badge no\">refused</span>", await GetPageAsync(client, $"/{repository}/"), StringComparison.Ordinal);
         Assert.Contains(proxy.Log.GetSnapshot().Select(r => r.Message), line => line.Contains("Rollout policy of rollout/unsigned/app refused", StringComparison.Ordinal));
 
-        // Signed, it takes effect.
+        // Signed, it takes effect once the unsigned verdict on its digest is due for a recheck (Trust:UnsignedRecheck).
         var policy = await PushPolicyAsync(repository, """{"versions": {"v2": {"promote": true}}}""");
         await keys.Publisher.SignAsync(3, registry.Url, repository, policy);
+        time.Advance(TimeSpan.FromMinutes(3));
         Assert.Equal(Machines.Count, (await OfferedAsync(client, repository, "app-v2.raw")).Count);
     }
 
