@@ -1,17 +1,15 @@
 using Microsoft.Extensions.DependencyInjection;
-using SysextFunctions.Http.Pages;
 
 namespace SysextFunctions.Catalogue;
 
 public static class CatalogueServiceCollectionExtensions
 {
-    /// <summary>The catalogue page, its JSON, the transfer definitions and the index.</summary>
-    public static IServiceCollection AddSysextCatalogue(this IServiceCollection services)
+    /// <summary>What the catalogue page, its JSON, the transfer definitions and the index are made from (the pages themselves are Http/Pages').</summary>
+    public static IServiceCollection AddSysextListing(this IServiceCollection services)
     {
         services.AddSingleton<ImageConfigDates>();
         services.AddSingleton<CatalogueService>();
         services.AddSingleton<ServedRepositories>();
-        services.AddSingleton<CatalogueEndpoints>();
         return services;
     }
 }

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
-using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Catalogue;
 

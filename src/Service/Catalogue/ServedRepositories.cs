@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Catalogue;
 

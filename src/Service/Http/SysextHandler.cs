@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -7,6 +7,7 @@ using SysextFunctions.Http.Pages;
 using SysextFunctions.Registry;
 using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Http;
 
@@ -15,7 +16,7 @@ namespace SysextFunctions.Http;
 /// request and execute the <see cref="IResult"/> it returns, so behaviour cannot drift between them.
 /// </summary>
 public sealed partial class SysextHandler(
-    SysextCatalogue catalogue,
+    SysextListing listing,
     UpstreamResolver upstreams,
     ChecksumsSigner signer,
     CatalogueEndpoints pages,
@@ -122,7 +123,7 @@ public sealed partial class SysextHandler(
     /// <summary>The listing, and the SHA256SUMS this path gets from it: the machine's share of a rollout, or the whole.</summary>
     private async Task<(RepositorySnapshot Snapshot, ChecksumsList List)> ListFor(Upstream upstream, SysupdatePath path, CancellationToken cancellationToken)
     {
-        var snapshot = await catalogue.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
+        var snapshot = await listing.SnapshotAsync(upstream, path.Name, cancellationToken).ConfigureAwait(false);
         var rollout = await rollouts.GetAsync(upstream, snapshot, cancellationToken).ConfigureAwait(false);
         return (snapshot, rollouts.ChecksumsFor(snapshot, rollout, path.Machine, path.Repository));
     }
@@ -158,7 +159,7 @@ public sealed partial class SysextHandler(
 
     private async Task<IResult> FileAsync(Upstream upstream, SysupdatePath path, HttpRequest request, CancellationToken cancellationToken)
     {
-        var file = await catalogue.FindAsync(upstream, path.Name, path.FileName, cancellationToken).ConfigureAwait(false);
+        var file = await listing.FindAsync(upstream, path.Name, path.FileName, cancellationToken).ConfigureAwait(false);
         if (file is null)
         {
             return ErrorResults.Text(StatusCodes.Status404NotFound, $"{path.FileName}: no such file in {path.Repository}");

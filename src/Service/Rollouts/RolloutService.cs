@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using SysextFunctions.Catalogue;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Rollouts;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SysextFunctions.Sysupdate;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Rollouts;
 

@@ -9,7 +9,7 @@ namespace SysextFunctions.Sysupdate;
 /// registry's <c>Docker-Content-Digest</c>), and its manifest comes from the cache while the digest is unchanged;
 /// a tag never seen is fetched with one GET, which says its digest too. Within <see cref="CacheOptions.TagRecheck"/>
 /// of the registry naming a tag's digest, the tag costs no request. Tag lists and blobs pass through: the
-/// listing is cached as a whole, with its time to live, by <see cref="SysextCatalogue"/>.
+/// listing is cached as a whole, with its time to live, by <see cref="SysextListing"/>.
 /// </summary>
 /// <param name="scope">
 /// The upstream's configured id: two upstreams may hold repositories of the same name with different content, so

@@ -46,7 +46,7 @@ public static class FileNaming
 
     /// <summary>
     /// Every tag a requested file name could come from: the tag of a single manifest (<c>name-T.raw</c> from tag
-    /// <c>T</c>, even when T ends in an architecture, as in the seed's <c>v1.27.8-x86-64</c>), then the tag of an
+    /// <c>T</c>, even when T ends in an architecture, as in <c>v1.27.8-x86-64</c>, the tag style of the original Rust proxy's README), then the tag of an
     /// index with that architecture (<c>name-T-A.raw</c> from tag <c>T</c>, platform <c>A</c>).
     /// </summary>
     public static IReadOnlyList<string> CandidateTags(string name, string fileName)

@@ -5,7 +5,7 @@ namespace SysextFunctions.Sysupdate;
 /// <summary>One file sysupdate can download: a layer blob under the name SHA256SUMS gives it.</summary>
 /// <param name="Architecture">
 /// systemd's architecture identifier (the <c>%a</c> of <c>MatchPattern=</c>) the name ends in: the platform of an
-/// index entry, or the end of a tag in the seed's style (<c>v1.27.8-x86-64</c>); null when the name has none.
+/// index entry, or the end of a tag that carries the architecture (<c>v1.27.8-x86-64</c>, the style of the original Rust proxy's README); null when the name has none.
 /// </param>
 /// <param name="Created">The <c>org.opencontainers.image.created</c> annotation of the manifest (or of its index).</param>
 /// <param name="Description">The <c>org.opencontainers.image.description</c> annotation, as the publisher wrote it: never trusted as markup.</param>

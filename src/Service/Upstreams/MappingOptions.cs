@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using SysextFunctions.Rollouts;
-using SysextFunctions.Sysupdate;
 using SysextFunctions.Trust;
 
 namespace SysextFunctions.Upstreams;

@@ -1,10 +1,11 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Catalogue;
 using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Http.Pages;
 

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using SysextFunctions.Rollouts;
-using SysextFunctions.Sysupdate;
 using SysextFunctions.Hosting;
+using SysextFunctions.Rollouts;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Tests.Unit.Functions.Rollouts;
 

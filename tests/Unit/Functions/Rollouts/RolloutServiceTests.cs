@@ -15,6 +15,7 @@ using SysextFunctions.Registry;
 using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Trust;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Tests.Unit.Functions.Rollouts;
 
@@ -35,7 +36,7 @@ public sealed class RolloutServiceTests : IDisposable
     private readonly SysextMetrics _metrics;
     private readonly FakeLogCollector _log = new();
     private readonly ServiceProvider _services;
-    private readonly SysextCatalogue _catalogue;
+    private readonly SysextListing _catalogue;
     private readonly RolloutService _rollouts;
     private readonly IOciSource _source = Substitute.For<IOciSource>();
     private readonly Dictionary<string, ManifestResponse> _manifests = [];
@@ -53,7 +54,7 @@ public sealed class RolloutServiceTests : IDisposable
         var loggers = _services.GetRequiredService<ILoggerFactory>();
         _verifier = new SignatureVerifier(Options.Create(new TrustOptions()), _time, loggers.CreateLogger<SignatureVerifier>());
         // Listed afresh on every request: each step of a test sees the policy as it is now.
-        _catalogue = new SysextCatalogue(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions { ChecksumsTtl = TimeSpan.Zero }), ChecksumsSigner.None, _verifier, _time, loggers.CreateLogger<SysextCatalogue>());
+        _catalogue = new SysextListing(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions { ChecksumsTtl = TimeSpan.Zero }), ChecksumsSigner.None, _verifier, _time, loggers.CreateLogger<SysextListing>());
         _rollouts = new RolloutService(
             new ImageConfigDates(_services.GetRequiredService<HybridCache>(), _time, loggers.CreateLogger<ImageConfigDates>()),
             ChecksumsSigner.None,
@@ -158,7 +159,7 @@ public sealed class RolloutServiceTests : IDisposable
             Options.Create(new RolloutOptions()),
             _time,
             _services.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutService>(), _metrics);
-        var catalogue = new SysextCatalogue(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions { ChecksumsTtl = TimeSpan.Zero }), signer, _verifier, _time, _services.GetRequiredService<ILoggerFactory>().CreateLogger<SysextCatalogue>());
+        var catalogue = new SysextListing(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions { ChecksumsTtl = TimeSpan.Zero }), signer, _verifier, _time, _services.GetRequiredService<ILoggerFactory>().CreateLogger<SysextListing>());
         var snapshot = await catalogue.SnapshotAsync(Upstream, "app");
         var rollout = await rollouts.GetAsync(Upstream, snapshot);
 

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using SysextFunctions.Sysupdate;
 using SysextFunctions.Upstreams;
 using SysextFunctions.Upstreams.Acr;
 

@@ -5,13 +5,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
-using SysextFunctions.Registry;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry.Remote.Auth;
+using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
-using SysextFunctions.Trust;
 using SysextFunctions.Tests.Support;
+using SysextFunctions.Trust;
 using SysextFunctions.Upstreams.Acr;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Tests.Unit.Functions.Upstreams.Acr;
 
@@ -45,8 +46,8 @@ public sealed class AcrTagListingTests : IDisposable
         return new CachingOciSource(AcrTagListing.Wrap(client, mode, NullLogger<AcrTagListing>.Instance), _manifests, "");
     }
 
-    private SysextCatalogue Catalogue() =>
-        new(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions()), ChecksumsSigner.None, _verifier, _time, NullLogger<SysextCatalogue>.Instance);
+    private SysextListing Catalogue() =>
+        new(_services.GetRequiredService<HybridCache>(), Options.Create(new CacheOptions()), ChecksumsSigner.None, _verifier, _time, NullLogger<SysextListing>.Instance);
 
     private Dictionary<string, string> PushMany(int count) =>
         Enumerable.Range(0, count).ToDictionary(i => $"v1.{i / 100}.{i % 100}", i => _acr.Push(Repository, $"v1.{i / 100}.{i % 100}"));

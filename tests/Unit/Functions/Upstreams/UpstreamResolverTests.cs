@@ -1,8 +1,8 @@
 using NSubstitute;
 using SysextFunctions.Registry;
-using SysextFunctions.Sysupdate;
+using SysextFunctions.Upstreams;
 
-namespace SysextFunctions.Tests.Unit.Functions.Sysupdate;
+namespace SysextFunctions.Tests.Unit.Functions.Upstreams;
 
 public class UpstreamResolverTests
 {

@@ -32,7 +32,7 @@ public sealed partial class RegistryClient
                 pageSize,
                 MaxCatalogPageBytes,
                 // Names go on a page and into links: only what the grammar allows, whatever the registry sent.
-                body => (ParseJson(body, CatalogJsonContext.Default.Catalog, "repository catalog")?.Repositories ?? [])
+                body => (ParseJson(body, RepositoryListJsonContext.Default.Catalog, "repository catalog")?.Repositories ?? [])
                     .Where(name => name is not null && Reference.IsValidRepository(name)),
                 name => name,
                 last => new Uri(BaseAddress, $"v2/_catalog?n={pageSize}&last={Uri.EscapeDataString(last)}"),
@@ -51,4 +51,4 @@ public sealed partial class RegistryClient
 }
 
 [JsonSerializable(typeof(RegistryClient.Catalog))]
-internal sealed partial class CatalogJsonContext : JsonSerializerContext;
+internal sealed partial class RepositoryListJsonContext : JsonSerializerContext;

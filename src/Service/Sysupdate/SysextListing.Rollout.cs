@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Referrers;
+using SysextFunctions.Registry;
 using SysextFunctions.Rollouts;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Sysupdate;
 
@@ -11,7 +12,7 @@ namespace SysextFunctions.Sysupdate;
 /// The catalogue's one step for rollouts: the policy under the reserved tag <see cref="RolloutPolicy.Tag"/> is read
 /// with the listing (so a change shows within one listing's time to live everywhere), and the tag is never a version.
 /// </summary>
-public sealed partial class SysextCatalogue
+public sealed partial class SysextListing
 {
     /// <summary>Tags that are never versions: signatures and other referrers, and the rollout policy.</summary>
     private static bool IsVersionTag(string tag) => !ReferrerTags.IsReferrerTag(tag) && tag != RolloutPolicy.Tag;

@@ -1,9 +1,10 @@
 using SysextFunctions.Registry.Content;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Sysupdate;
 
-/// <summary>The catalogue's one step for <c>Trust:CosignKeys</c>: a tag's manifest must carry a publisher's signature.</summary>
-public sealed partial class SysextCatalogue
+/// <summary>The listing's one step for <c>Trust:CosignKeys</c>: a tag's manifest must carry a publisher's signature.</summary>
+public sealed partial class SysextListing
 {
     private async Task<bool> IsTrustedAsync(Upstream upstream, string tag, Digest digest, IReadOnlySet<string>? knownTags, CancellationToken cancellationToken)
     {

@@ -1,21 +1,22 @@
 using System.Text;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
-using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Trust;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Tests.Unit.Functions.Sysupdate;
 
-public class SysextCatalogueTests
+public class SysextListingTests
 {
     private static ManifestResponse Manifest(char fill)
     {
@@ -24,7 +25,7 @@ public class SysextCatalogueTests
         return new ManifestResponse(Digest.Sha256(System.Security.Cryptography.SHA256.HashData(bytes)), SysextFunctions.Registry.Oci.Manifest.Parse(bytes, null), bytes.Length);
     }
 
-    private static (SysextCatalogue Catalogue, FakeTimeProvider Time) Create(TimeSpan ttl, ILogger<SysextCatalogue>? logger = null)
+    private static (SysextListing Catalogue, FakeTimeProvider Time) Create(TimeSpan ttl, ILogger<SysextListing>? logger = null)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var services = new ServiceCollection().AddSingleton<TimeProvider>(time);
@@ -32,13 +33,13 @@ public class SysextCatalogueTests
         services.AddMemoryCache(o => o.Clock = new Clock(time));
         services.AddHybridCache();
         var provider = services.BuildServiceProvider();
-        var catalogue = new SysextCatalogue(
+        var catalogue = new SysextListing(
             provider.GetRequiredService<HybridCache>(),
             Options.Create(new CacheOptions { ChecksumsTtl = ttl }),
             ChecksumsSigner.None,
             new SignatureVerifier(Options.Create(new TrustOptions()), time, NullLogger<SignatureVerifier>.Instance),
             time,
-            logger ?? NullLogger<SysextCatalogue>.Instance);
+            logger ?? NullLogger<SysextListing>.Instance);
         return (catalogue, time);
     }
 
@@ -127,7 +128,7 @@ public class SysextCatalogueTests
     public async Task ListAsync_ReferrerAndCosignTags_LeftOutWithoutLogOrManifestRequest()
     {
         var hex = new string('0', 63) + "f";
-        var logger = new FakeLogger<SysextCatalogue>();
+        var logger = new FakeLogger<SysextListing>();
         var (catalogue, _) = Create(TimeSpan.Zero, logger);
         var source = Source("v1", $"sha256-{hex}", $"sha256-{hex}.sig", $"sha256-{hex}.att", $"sha256-{hex}.sbom");
         var upstream = new Upstream(source, "repo", "");

@@ -11,7 +11,7 @@ namespace SysextFunctions.Tests.Unit.Registry;
 /// The registry's repository list (<c>GET /v2/_catalog</c>), paged and capped, from a route table at the
 /// HttpMessageHandler seam; and the repositories of an OCI layout directory.
 /// </summary>
-public class CatalogTests
+public class RepositoryListTests
 {
     private const string Registry = "https://registry.test";
 

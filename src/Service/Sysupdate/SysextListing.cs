@@ -1,24 +1,27 @@
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Registry;
 using SysextFunctions.Trust;
+using SysextFunctions.Upstreams;
 
 namespace SysextFunctions.Sysupdate;
 
 /// <summary>
-/// The sysupdate view of a repository: which files exist, with which digests. Tags map to files through their
-/// manifests; a tag whose manifest we cannot use is skipped with a logged reason and never breaks the listing.
+/// The listing behind SHA256SUMS: the sysupdate view of a repository, which files exist, with which digests. Tags map
+/// to files through their manifests; a tag whose manifest we cannot use is skipped with a logged reason and never
+/// breaks the listing. (Not to be confused with the catalogue, Catalogue/, the page and JSON made from a listing, nor
+/// with the registry's repository list, <c>RegistryClient.ListRepositoriesAsync</c>.)
 /// </summary>
-public sealed partial class SysextCatalogue(
+public sealed partial class SysextListing(
     HybridCache cache,
     IOptions<CacheOptions> options,
     ChecksumsSigner signer,
     SignatureVerifier verifier,
     TimeProvider time,
-    ILogger<SysextCatalogue> logger)
+    ILogger<SysextListing> logger)
 {
     /// <summary>
     /// The files of a repository and the SHA256SUMS for them, signed when a key is configured, in one snapshot. <paramref name="name"/> is the client-facing name
@@ -86,7 +89,7 @@ public sealed partial class SysextCatalogue(
     /// <summary>The file with this name, or null. Only the tags the name can come from are resolved.</summary>
     public async Task<SysextFile?> FindAsync(Upstream upstream, string name, string fileName, CancellationToken cancellationToken = default)
     {
-        // At most a whole tag and one tag-without-architecture: the seed's tags end in an architecture too.
+        // At most a whole tag and one tag-without-architecture: tags like v1.27.8-x86-64 end in an architecture too.
         foreach (var tag in FileNaming.CandidateTags(name, fileName).Where(IsVersionTag))
         {
             var files = await FilesOfTagAsync(upstream, name, tag, digest: null, probing: true, knownTags: null, cancellationToken).ConfigureAwait(false);

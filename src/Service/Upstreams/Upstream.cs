@@ -3,7 +3,7 @@ using SysextFunctions.Registry.Oci;
 using SysextFunctions.Rollouts;
 using SysextFunctions.Trust;
 
-namespace SysextFunctions.Sysupdate;
+namespace SysextFunctions.Upstreams;
 
 /// <summary>Where a client-facing repository's content lives: a source, the repository name there, and the id of the configured upstream the source belongs to (the scope of everything cached about it).</summary>
 public sealed record Upstream(IOciSource Source, string Repository, string RegistryId)
