@@ -3,7 +3,7 @@ using Microsoft.Extensions.Internal;
 namespace SysextFunctions.Registry.Remote;
 
 /// <summary>MemoryCache's clock (it predates <see cref="TimeProvider"/>), so that its expiry follows ours.</summary>
-internal sealed class MemoryCacheClock(TimeProvider time) : ISystemClock
+public sealed class MemoryCacheClock(TimeProvider time) : ISystemClock
 {
     public DateTimeOffset UtcNow => time.GetUtcNow();
 }

@@ -1,10 +1,12 @@
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Catalogue;
-using SysextFunctions.Http;
 using SysextFunctions.Http.Pages;
+using SysextFunctions.Http;
+using SysextFunctions.Registry.Remote;
 using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Trust;
@@ -27,6 +29,8 @@ public static class ServiceCollectionExtensions
         services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CacheOptions>, CacheOptionsValidation>();
         // Keys hold a repository path (up to the 1 KiB a request path may have), values a whole SHA256SUMS.
+        // HybridCache keeps entries in the IMemoryCache, which tells time by its own clock: make it ours.
+        services.AddOptions<MemoryCacheOptions>().Configure<TimeProvider>((o, time) => o.Clock = new MemoryCacheClock(time));
         services.AddHybridCache(o => (o.MaximumKeyLength, o.MaximumPayloadBytes) = (4096, 64 * 1024 * 1024));
         services.AddSingleton<ManifestCache>();
         services.AddSysextTrust(configuration);
