@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Upstreams;
@@ -18,17 +20,17 @@ namespace SysextFunctions.Catalogue;
 /// failed is remembered for <see cref="FailureTtl"/> (at most <see cref="MaxFailures"/> digests, the digests being the
 /// registry's choice), so that catalogue requests against a failing registry do not each read every config again.
 /// </summary>
-public sealed partial class ImageConfigDates(HybridCache cache, TimeProvider time, ILogger<ImageConfigDates> logger)
+public sealed partial class ImageConfigDates(HybridCache cache, TimeProvider time, ILogger<ImageConfigDates> logger) : IDisposable
 {
     public const int MaxReadsPerRequest = 32;
 
     /// <summary>How long a failed read is not tried again: long enough to spare a failing registry, short enough to recover.</summary>
     public static readonly TimeSpan FailureTtl = TimeSpan.FromMinutes(1);
 
-    /// <summary>The most failed digests remembered; past it, the oldest are forgotten first.</summary>
+    /// <summary>The most failed digests remembered.</summary>
     public const int MaxFailures = 4096;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Digest, DateTimeOffset> _failedUntil = new();
+    private readonly MemoryCache _failed = new(new MemoryCacheOptions { SizeLimit = MaxFailures, Clock = new MemoryCacheClock(time) });
 
     /// <summary>How long one catalogue request may spend reading configs.</summary>
     public static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
@@ -48,7 +50,7 @@ public sealed partial class ImageConfigDates(HybridCache cache, TimeProvider tim
         var now = time.GetUtcNow();
         var missing = files.Where(f => f.Created is null).Select(f => f.Config).OfType<Digest>().Distinct().ToList();
         // A config that failed a moment ago is not asked for again (FailureTtl), but it still counts as unread.
-        var recentlyFailed = missing.Where(d => _failedUntil.TryGetValue(d, out var until) && until > now).ToHashSet();
+        var recentlyFailed = missing.Where(d => _failed.TryGetValue(d, out _)).ToHashSet();
         unread?.UnionWith(recentlyFailed);
         var wanted = missing.Where(d => !recentlyFailed.Contains(d)).Take(maxReads).ToList();
         if (wanted.Count == 0)
@@ -113,20 +115,10 @@ public sealed partial class ImageConfigDates(HybridCache cache, TimeProvider tim
         }
     }
 
-    private void RememberFailure(Digest digest)
-    {
-        var now = time.GetUtcNow();
-        if (_failedUntil.Count >= MaxFailures)
-        {
-            // Expired first; if all are current, the soonest to expire, until there is room again.
-            foreach (var (key, until) in _failedUntil.OrderBy(e => e.Value).Take(Math.Max(_failedUntil.Count - MaxFailures + 1, _failedUntil.Count(e => e.Value <= now))))
-            {
-                _failedUntil.TryRemove(key, out _);
-            }
-        }
+    private void RememberFailure(Digest digest) =>
+        _failed.Set(digest, true, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = FailureTtl });
 
-        _failedUntil[digest] = now + FailureTtl;
-    }
+    public void Dispose() => _failed.Dispose();
 
     /// <summary>The date the config holds ("" for none): its label first, which the publisher set, else <c>created</c>.</summary>
     private static async ValueTask<string> ReadAsync(Upstream upstream, Digest digest, CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Catalogue;
 using SysextFunctions.Registry.Content;
+using SysextFunctions.Registry.Remote;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Upstreams;
 
@@ -49,8 +50,8 @@ public sealed partial class RolloutService : IDisposable
         _options = options;
         _time = time;
         _logger = logger;
-        _lists = new MemoryCache(new MemoryCacheOptions { SizeLimit = MaxLists });
-        _policies = new MemoryCache(new MemoryCacheOptions { SizeLimit = MaxPolicies });
+        _lists = new MemoryCache(new MemoryCacheOptions { SizeLimit = MaxLists, Clock = new MemoryCacheClock(time) });
+        _policies = new MemoryCache(new MemoryCacheOptions { SizeLimit = MaxPolicies, Clock = new MemoryCacheClock(time) });
     }
 
     /// <summary>How many lists have been signed: at most one per distinct list while it is remembered.</summary>

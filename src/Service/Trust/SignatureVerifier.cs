@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Referrers;
+using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry;
 
 namespace SysextFunctions.Trust;
 
@@ -29,15 +30,14 @@ public sealed partial class SignatureVerifier : IDisposable
     private const int MaxSignaturesPerManifest = 16;
     private const int CacheEntries = 100_000;
 
-    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = CacheEntries });
+    private readonly MemoryCache _cache;
     private readonly ILogger<SignatureVerifier> _logger;
-    private readonly TimeProvider _time;
     private readonly TimeSpan _unsignedRecheck;
 
     public SignatureVerifier(IOptions<TrustOptions> options, TimeProvider time, ILogger<SignatureVerifier> logger)
     {
         _logger = logger;
-        _time = time;
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = CacheEntries, Clock = new MemoryCacheClock(time) });
         _unsignedRecheck = options.Value.UnsignedRecheck;
     }
 
@@ -51,12 +51,11 @@ public sealed partial class SignatureVerifier : IDisposable
             return TrustVerdict.Valid(how!);
         }
 
-        // Refused recently: the same answer, without asking the registry (the time is ours, not the cache's, so that
-        // it runs on the injected clock).
+        // Refused recently: the same answer, without asking the registry (the cache runs on the injected clock).
         var refusedKey = $"u|{keys.Id}|{digest}";
-        if (_cache.TryGetValue(refusedKey, out Refusal? refusal) && _time.GetUtcNow() - refusal!.At < _unsignedRecheck)
+        if (_cache.TryGetValue(refusedKey, out string? refused))
         {
-            return TrustVerdict.Invalid(refusal.Reason);
+            return TrustVerdict.Invalid(refused!);
         }
 
         var verdict = await CheckAsync(source, repository, digest, keys, knownTags, cancellationToken).ConfigureAwait(false);
@@ -69,7 +68,7 @@ public sealed partial class SignatureVerifier : IDisposable
 
         if (_unsignedRecheck > TimeSpan.Zero)
         {
-            _cache.Set(refusedKey, new Refusal(verdict.Reason, _time.GetUtcNow()), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _unsignedRecheck });
+            _cache.Set(refusedKey, verdict.Reason, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _unsignedRecheck });
         }
 
         var reportedKey = $"r|{keys.Id}|{digest}";
@@ -189,8 +188,6 @@ public sealed partial class SignatureVerifier : IDisposable
     }
 
     public void Dispose() => _cache.Dispose();
-
-    private sealed record Refusal(string Reason, DateTimeOffset At);
 
     /// <summary>Values from outside, escaped (<see cref="LogText"/>) whatever the console formatter.</summary>
     private static void LogVerified(ILogger logger, string repository, string tag, string digest, string how) =>
