@@ -59,8 +59,9 @@ public sealed partial class ImageConfigDates(HybridCache cache, TimeProvider tim
 
         var read = new HashSet<Digest>();
         var dates = new Dictionary<Digest, DateTimeOffset>();
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(Budget);
+        // The budget counts on the injected clock, as every other wait here does.
+        using var timer = new CancellationTokenSource(Budget, time);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {
             await Parallel.ForEachAsync(wanted, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = budget.Token }, async (digest, ct) =>
