@@ -30,8 +30,14 @@ internal sealed class HostileRegistry : IAsyncDisposable
 
     public Uri Url => new(_app.Urls.First());
 
-    /// <summary>Each request as <c>METHOD path?query</c>, in order.</summary>
+    /// <summary>Each request as <c>METHOD path?query</c>, in order (unless <see cref="Record"/> is off).</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
+
+    /// <summary>Whether <see cref="Requests"/> records; a soak of a hundred thousand requests counts its own.</summary>
+    public bool Record { get; set; } = true;
+
+    /// <summary>What answers a request no route matches, instead of the 404 (a route table cannot name every path of a soak).</summary>
+    public RequestDelegate? Otherwise { get; set; }
 
     public static async Task<HostileRegistry> StartAsync()
     {
@@ -103,11 +109,20 @@ internal sealed class HostileRegistry : IAsyncDisposable
     private Task HandleAsync(HttpContext context)
     {
         var target = context.Request.Path + context.Request.QueryString;
-        Requests.Enqueue($"{context.Request.Method} {target}");
+        if (Record)
+        {
+            Requests.Enqueue($"{context.Request.Method} {target}");
+        }
+
         // A route given with a query answers only that query; one given as a bare path answers any (a listing's ?n=).
         if (_routes.TryGetValue(target.ToString(), out var handler) || _routes.TryGetValue(context.Request.Path.ToString(), out handler))
         {
             return handler(context);
+        }
+
+        if (Otherwise is { } otherwise)
+        {
+            return otherwise(context);
         }
 
         if (target == "/v2/")

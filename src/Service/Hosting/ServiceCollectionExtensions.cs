@@ -22,6 +22,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<SysextMetrics>();
+        services.AddSingleton<IdleMemoryTrim>();
         services.AddOptions<ProxyOptions>().Bind(configuration.GetSection(ProxyOptions.Section))
             .Configure(o => o.AllowedHosts = configuration["AllowedHosts"]).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ProxyOptions>, ProxyOptionsValidation>();

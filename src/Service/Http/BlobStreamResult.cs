@@ -44,6 +44,8 @@ public sealed partial class BlobStreamResult(SysextFile file, BlobResponse blob,
         var response = httpContext.Response;
         var logger = httpContext.RequestServices.GetRequiredService<ILogger<BlobStreamResult>>();
         var metrics = httpContext.RequestServices.GetRequiredService<SysextMetrics>();
+        // Counted while it runs, so that what a burst of slow readers held is given back once they are all gone.
+        using var open = httpContext.RequestServices.GetRequiredService<IdleMemoryTrim>().Open();
         var cancellationToken = httpContext.RequestAborted;
         // No limit on how long a blob takes, only on silence: an upstream that sends nothing for its own timeout
         // mid-blob is given up on (and resumed), so that a stalled upstream cannot hold the client's connection forever.

@@ -22,12 +22,13 @@ public class SlowReaderSoakTests(ITestOutputHelper output)
     private const long DocumentedGrowth = 200L * 1024 * 1024;
 
     /// <summary>
-    /// What may stay after they have gone. Measured: what 1,000 slow readers took (about 90 MiB) is not given back to
-    /// the system within a minute by an idle process (the GC returns pooled and freed blocks at its next full
-    /// collection, which an idle server does not make); what stays is bounded by the same figure, not growing with
-    /// each burst as before (788 MiB stayed on the run).
+    /// What may stay after they have gone: docs/configuration.md "Slow readers and memory", within 32 MiB of idle.
+    /// Measured: idle 88-91 MiB, +87 to +98 MiB at peak; without a collection all of it stayed for as long as the
+    /// server was idle (180 MiB after 40 s), and once <c>IdleMemoryTrim</c> has collected, 10 s after the last reader
+    /// went, +21 to +23 MiB stay: about 8 MiB of it the code compiled for the burst, which stays once, the rest live
+    /// objects and thread stacks. 32 MiB leaves room for that and fails when the burst's buffers stay.
     /// </summary>
-    private const long Retained = DocumentedGrowth;
+    private const long Retained = 32L * 1024 * 1024;
 
     [Fact]
     public async Task SlowReaders_Thousand_RssUnderDocumentedFigureAndReleased()
@@ -100,7 +101,8 @@ public class SlowReaderSoakTests(ITestOutputHelper output)
             }
         }
 
-        // After they have gone: polled (at most a minute) while a few requests keep the server allocating.
+        // After they have gone: polled (at most a minute; the server collects 10 s after the last stream closed) while
+        // a few requests that stream nothing go on, as on a server that is never quite idle.
         var after = long.MaxValue;
         using (var http = new HttpClient { BaseAddress = proxy.Url })
         using (var timer = new PeriodicTimer(TimeSpan.FromSeconds(1)))
