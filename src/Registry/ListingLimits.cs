@@ -12,9 +12,10 @@ namespace SysextFunctions.Registry;
 public sealed record ListingLimits(int MaxTags, long MaxBytes, TimeSpan MaxDuration)
 {
     /// <summary>
-    /// 100 000 tags, 32 MiB of pages, two minutes: far beyond any sysext repository (a tag list entry is a few dozen
-    /// bytes, so 32 MiB holds several hundred thousand), and small enough that a few hostile listings at once stay
+    /// 100 000 tags, 8 MiB of pages, two minutes: far beyond any sysext repository (a tag list entry is a few dozen
+    /// bytes, so 8 MiB holds a quarter of a million), and small enough that one hostile listing stays under 64 MiB
+    /// whatever its tags' length (measured: 128-character tags, refused after three pages of 4 MB) and a few at once
     /// within a small server's memory.
     /// </summary>
-    public static ListingLimits Default { get; } = new(100_000, 32L * 1024 * 1024, TimeSpan.FromMinutes(2));
+    public static ListingLimits Default { get; } = new(100_000, 8L * 1024 * 1024, TimeSpan.FromMinutes(2));
 }

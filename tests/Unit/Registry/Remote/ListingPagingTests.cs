@@ -155,12 +155,12 @@ public class ListingPagingTests
 
     /// <summary>Issue 20's hostile registry: 40 pages of ~2.5 MB (25 000 tags of 100 characters) each.</summary>
     [Theory]
-    [InlineData(false, "more than 100000 entries", 5)]
-    [InlineData(true, "larger than 33554432 bytes", 14)]
-    public async Task ListTagsAsync_FortyPagesOfHugeTagLists_RefusedEarly(bool unlimitedTags, string reason, int pages)
+    [InlineData(false, "larger than 8388608 bytes", 4)]
+    [InlineData(true, "more than 100000 entries", 5)]
+    public async Task ListTagsAsync_FortyPagesOfHugeTagLists_RefusedEarly(bool unlimitedBytes, string reason, int pages)
     {
         var registry = new Endless(25_000);
-        var limits = unlimitedTags ? ListingLimits.Default with { MaxTags = int.MaxValue } : ListingLimits.Default;
+        var limits = unlimitedBytes ? ListingLimits.Default with { MaxBytes = long.MaxValue } : ListingLimits.Default;
 
         var e = await Assert.ThrowsAsync<RegistryException>(() => Client(registry, limits).ListTagsAsync("sysexts/tool"));
 
