@@ -94,7 +94,7 @@ internal sealed class Nginx : IAsyncDisposable
         await File.WriteAllTextAsync(config, $$"""
             worker_processes auto;
             pid {{prefix.Path}}/nginx.pid;
-            error_log {{prefix.Path}}/error.log warn;
+            error_log stderr notice;
             events { worker_connections 4096; }
             http {
                 access_log off;
@@ -112,9 +112,10 @@ internal sealed class Nginx : IAsyncDisposable
                 }
             }
             """);
-        var process = ChildProcess.Start(new ProcessStartInfo(Binary, ["-p", prefix.Path, "-c", config, "-e", Path.Combine(prefix.Path, "error.log"), "-g", "daemon off;"]));
+        // At notice, its error log (stderr, drained) says "start worker processes" once the master has bound the port.
+        var process = ChildProcess.Start(new ProcessStartInfo(Binary, ["-p", prefix.Path, "-c", config, "-e", "stderr", "-g", "daemon off;"]), "start worker processes");
         var url = new Uri($"http://127.0.0.1:{port}");
-        await process.WaitReadyAsync(url, TimeSpan.FromSeconds(30));
+        await process.WaitReadyAsync(TimeSpan.FromSeconds(30));
         return new Nginx(prefix, process, url);
     }
 

@@ -24,36 +24,18 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() { # $1 = URL, $2 = log
-  for _ in $(seq 600); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done
-  cat "$2" >&2; echo "FAIL: $1 did not come up" >&2; exit 1
-}
+# shellcheck source=scripts/lib/registry.sh
+source scripts/lib/registry.sh
 
-registry_port="$(free_port)"
-cat >"$work/registry.yml" <<YAML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:${registry_port}
-YAML
-/usr/bin/docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-pids+=($!)
-wait_for "http://127.0.0.1:${registry_port}/v2/" "$work/registry.log"
+start_registry
 for version in v1 v2; do
   head -c $((3 * 1024 * 1024)) /dev/urandom >"$work/hello-${version}.raw"
   (cd "$work" && "$root/tools/oras/oras" push --plain-http --no-tty \
-    "127.0.0.1:${registry_port}/acceptance/hello:${version}" "hello-${version}.raw" >/dev/null)
+    "${registry}/acceptance/hello:${version}" "hello-${version}.raw" >/dev/null)
 done
-echo "==> registry on 127.0.0.1:${registry_port} with acceptance/hello v1 and v2"
+echo "==> registry on ${registry} with acceptance/hello v1 and v2"
 
-export Registry__Url="http://127.0.0.1:${registry_port}"
+export Registry__Url="http://${registry}"
 export Logging__Console__FormatterName=simple
 dotnet build src/Functions/Functions.csproj -c Release -nologo -v quiet >/dev/null
 standalone="http://127.0.0.1:$(free_port)"

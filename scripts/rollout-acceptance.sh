@@ -52,11 +52,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() { # $1 = URL, $2 = log
-  for _ in $(seq 600); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done
-  cat "$2" >&2; echo "FAIL: $1 did not come up" >&2; exit 1
-}
+# shellcheck source=scripts/lib/registry.sh
+source scripts/lib/registry.sh
 rfc3339() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 
 # Built first: v2's schedule starts when it is pushed, and the split must be seen before its 100 % step.
@@ -64,23 +61,7 @@ echo "==> building the server"
 dotnet build src/Functions/Functions.csproj -c Release -nologo -v quiet >/dev/null
 
 # The registry, and the two versions: v1 dated long ago (fully rolled out), v2 dated now by oras.
-registry_port="$(free_port)"
-registry="127.0.0.1:${registry_port}"
-cat >"$work/registry.yml" <<YAML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: ${registry}
-YAML
-/usr/bin/docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-pids+=($!)
-wait_for "http://${registry}/v2/" "$work/registry.log"
+start_registry
 push() { # $1 = tag, $2 = file, [$3 = media type], more oras arguments after
   local tag="$1" file="$2" type="${3:-}"; shift 3 || shift $#
   (cd "$work" && DOCKER_CONFIG="$work" "$oras" push --plain-http --no-tty "$@" \

@@ -27,14 +27,27 @@ public sealed partial class FunctionsHostEmulator
 
     private async Task HandleAsync(HttpContext context)
     {
-        Interlocked.Increment(ref _inFlight);
+        lock (_inFlightLock)
+        {
+            if (_inFlight++ == 0)
+            {
+                _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
         try
         {
             await InvokeAsync(context);
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            lock (_inFlightLock)
+            {
+                if (--_inFlight == 0)
+                {
+                    _idle.SetResult();
+                }
+            }
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -28,7 +27,7 @@ public sealed partial class FunctionsHostEmulator : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly WorkerChannel _channel;
     private readonly WebApplication _rpc;
-    private readonly HttpMessageInvoker _invoker = new(new RetryConnectHandler(new SocketsHttpHandler
+    private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler
     {
         UseProxy = false,
         AllowAutoRedirect = false,
@@ -36,7 +35,9 @@ public sealed partial class FunctionsHostEmulator : IAsyncDisposable
         UseCookies = false,
         ActivityHeadersPropagator = null,
         ConnectTimeout = TimeSpan.FromSeconds(15),
-    }));
+    });
+
+    private readonly Lock _inFlightLock = new();
 
     private WorkerProcess? _worker;
     private WebApplication? _front;
@@ -46,6 +47,7 @@ public sealed partial class FunctionsHostEmulator : IAsyncDisposable
     private bool _requiresRouteParameters;
     private bool _handlesCancel;
     private int _inFlight;
+    private TaskCompletionSource _idle = Idle();
 
     private FunctionsHostEmulator(EmulatorOptions options, ILoggerFactory loggerFactory)
     {
@@ -102,17 +104,22 @@ public sealed partial class FunctionsHostEmulator : IAsyncDisposable
     }
 
     /// <summary>Waits until no request is being handled, so that <see cref="Invocations"/> holds them all.</summary>
+    /// <param name="timeout">An upper bound (default 30 s), past which it fails naming how many are still running.</param>
     public async Task WhenIdleAsync(TimeSpan? timeout = null)
     {
-        var deadline = Stopwatch.StartNew();
-        while (Volatile.Read(ref _inFlight) > 0)
+        Task idle;
+        lock (_inFlightLock)
         {
-            if (deadline.Elapsed > (timeout ?? TimeSpan.FromSeconds(30)))
-            {
-                throw new TimeoutException($"{_inFlight} invocations still running");
-            }
+            idle = _idle.Task;
+        }
 
-            await Task.Delay(20);
+        try
+        {
+            await idle.WaitAsync(timeout ?? TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{Volatile.Read(ref _inFlight)} invocations still running", e);
         }
     }
 
@@ -204,6 +211,22 @@ public sealed partial class FunctionsHostEmulator : IAsyncDisposable
             }
         }
 
+        // The worker may report its HttpUri before its Kestrel listens there: requests are forwarded only once it
+        // has said that it listens (the real host retries refused connections instead).
+        var listening = await WhileWorkerRunsAsync(_channel.HttpListening, $"log \"Now listening on: {_httpUri}\"", timeout.Token);
+        if (listening != _httpUri)
+        {
+            throw new InvalidOperationException($"the worker listens on {listening}, not on the HttpUri it reported, {_httpUri}");
+        }
+
         _functions = functions;
+    }
+
+    /// <summary>Completed: nothing in flight.</summary>
+    private static TaskCompletionSource Idle()
+    {
+        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        idle.SetResult();
+        return idle;
     }
 }

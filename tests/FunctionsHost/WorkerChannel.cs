@@ -10,13 +10,24 @@ namespace SysextFunctions.FunctionsHost;
 /// </summary>
 internal sealed class WorkerChannel(string workerId, ILogger logger)
 {
+    /// <summary>What ASP.NET Core's lifetime logger says once Kestrel listens (<c>GenericWebHostService</c>).</summary>
+    private const string LifetimeCategory = "Microsoft.Hosting.Lifetime";
+    private const string ListeningPrefix = "Now listening on: ";
+
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<Uri> _httpListening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, TaskCompletionSource<StreamingMessage>> _pending = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private IServerStreamWriter<StreamingMessage>? _writer;
 
     /// <summary>Completes when the worker has opened the stream with a <c>StartStream</c> carrying its id.</summary>
     public Task Started => _started.Task;
+
+    /// <summary>
+    /// Completes with the address of the worker's own Kestrel once it logs <c>Now listening on: ...</c> (an
+    /// <c>RpcLog</c>), i.e. once a request forwarded to its <c>HttpUri</c> can connect.
+    /// </summary>
+    public Task<Uri> HttpListening => _httpListening.Task;
 
     /// <summary>Serves the stream until the worker or the emulator ends it.</summary>
     public async Task RunAsync(IAsyncStreamReader<StreamingMessage> reader, IServerStreamWriter<StreamingMessage> writer, CancellationToken cancellationToken)
@@ -99,6 +110,12 @@ internal sealed class WorkerChannel(string workerId, ILogger logger)
         if (message.ContentCase == StreamingMessage.ContentOneofCase.RpcLog)
         {
             var log = message.RpcLog;
+            if (log.Category == LifetimeCategory && log.Message.StartsWith(ListeningPrefix, StringComparison.Ordinal)
+                && Uri.TryCreate(log.Message[ListeningPrefix.Length..].Trim(), UriKind.Absolute, out var listening))
+            {
+                _httpListening.TrySetResult(listening);
+            }
+
             var level = (LogLevel)(int)log.Level;
             if (logger.IsEnabled(level))
             {

@@ -69,6 +69,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
             }
         }
 
+        // Ours too: the emulator learns that the worker's HTTP side listens from its lifetime log ("Now listening
+        // on: ..."), which an app setting such as Logging__LogLevel__Default=Warning would otherwise silence.
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         start.Environment["FUNCTIONS_WORKER_RUNTIME"] = "dotnet-isolated";
         start.Environment["FUNCTIONS_APPLICATION_DIRECTORY"] = options.AppDirectory;
         start.Environment["FUNCTIONS_WORKER_DIRECTORY"] = options.AppDirectory;

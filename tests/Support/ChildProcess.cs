@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -68,7 +69,12 @@ internal static class ChildProcess
     }
 
     /// <summary>Starts a server in the background; its output is drained (shown with <c>SYSEXT_TEST_VERBOSE=1</c>).</summary>
-    public static BackgroundProcess Start(ProcessStartInfo start) => BackgroundProcess.Start(start);
+    /// <param name="readyLine">
+    /// What the server prints once it serves (part of one line on its stdout or stderr, such as Kestrel's
+    /// <c>Now listening on: http://127.0.0.1:PORT</c>), which <see cref="BackgroundProcess.WaitReadyAsync"/> waits for;
+    /// null for a caller that finds out otherwise.
+    /// </param>
+    public static BackgroundProcess Start(ProcessStartInfo start, string? readyLine) => BackgroundProcess.Start(start, readyLine);
 }
 
 internal sealed record ProcessRun(int ExitCode, byte[] StdoutBytes, string Stderr)
@@ -84,59 +90,65 @@ internal sealed record ProcessRun(int ExitCode, byte[] StdoutBytes, string Stder
 /// </summary>
 internal sealed class BackgroundProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private const int KeptLines = 50;
 
-    private BackgroundProcess(Process process) => _process = process;
+    private readonly Process _process;
+    private readonly string? _readyLine;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private BackgroundProcess(Process process, string? readyLine)
+    {
+        _process = process;
+        _readyLine = readyLine;
+    }
 
     public int Pid => _process.Id;
 
     public bool HasExited => _process.HasExited;
 
-    internal static BackgroundProcess Start(ProcessStartInfo start)
+    /// <summary>The last lines it printed (stdout and stderr), for failure messages.</summary>
+    public string Output => string.Join('\n', _output);
+
+    internal static BackgroundProcess Start(ProcessStartInfo start, string? readyLine)
     {
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.UseShellExecute = false;
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
+        var process = new Process { StartInfo = start };
+        var background = new BackgroundProcess(process, readyLine);
         var verbose = Environment.GetEnvironmentVariable("SYSEXT_TEST_VERBOSE") == "1";
         var name = Path.GetFileName(start.FileName);
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) =>
+        process.OutputDataReceived += (_, e) => background.Read(e.Data, null);
+        process.ErrorDataReceived += (_, e) => background.Read(e.Data, verbose ? name : null);
+        if (!process.Start())
         {
-            if (verbose && e.Data is { Length: > 0 } line)
-            {
-                Console.Error.WriteLine($"[{name}] {line}");
-            }
-        };
+            throw new InvalidOperationException($"{start.FileName} did not start");
+        }
+
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new BackgroundProcess(process);
+        return background;
     }
 
-    /// <summary>Waits until <paramref name="probe"/> answers at all (any status), for at most <paramref name="timeout"/>.</summary>
-    /// <param name="client">The client to probe with (one trusting a test CA for HTTPS); the default is a plain one.</param>
-    public async Task WaitReadyAsync(Uri probe, TimeSpan timeout, HttpClient? client = null)
+    /// <summary>
+    /// Waits for the ready line given to <see cref="ChildProcess.Start"/>, for at most <paramref name="timeout"/>;
+    /// fails at once, with what it printed, if the process exits first.
+    /// </summary>
+    public async Task WaitReadyAsync(TimeSpan timeout)
     {
-        using var own = client is null ? new HttpClient() : null;
-        var http = client ?? own!;
-        http.Timeout = TimeSpan.FromSeconds(2);
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        var readyLine = _readyLine ?? throw new InvalidOperationException("started without a ready line to wait for");
+        var exited = _process.WaitForExitAsync();
+        try
         {
-            if (_process.HasExited)
+            if (await Task.WhenAny(_ready.Task, exited).WaitAsync(timeout) != _ready.Task)
             {
-                throw new InvalidOperationException($"{_process.StartInfo.FileName} exited with {_process.ExitCode}");
+                throw new InvalidOperationException($"{_process.StartInfo.FileName} exited with {_process.ExitCode} before it printed \"{readyLine}\"\n--- output\n{Output}");
             }
-
-            try
-            {
-                using var response = await http.GetAsync(probe);
-                return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{_process.StartInfo.FileName} did not print \"{readyLine}\" within {timeout}\n--- output\n{Output}", e);
         }
     }
 
@@ -178,5 +190,28 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    private void Read(string? line, string? echoAs)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > KeptLines && _output.TryDequeue(out _))
+        {
+        }
+
+        if (_readyLine is not null && line.Contains(_readyLine, StringComparison.Ordinal))
+        {
+            _ready.TrySetResult();
+        }
+
+        if (echoAs is not null && line.Length > 0)
+        {
+            Console.Error.WriteLine($"[{echoAs}] {line}");
+        }
     }
 }

@@ -175,6 +175,7 @@ internal sealed class FaultProxy : IAsyncDisposable
         switch (fault)
         {
             case Fault.Stall:
+                // simulates a slow peer: a registry that never answers, until the client gives up
                 await Task.Delay(Timeout.Infinite, aborted).ContinueWith(_ => { }, TaskScheduler.Default);
                 return;
             case Fault.Reset:
@@ -293,6 +294,7 @@ internal sealed class FaultProxy : IAsyncDisposable
             {
                 await context.Response.Body.FlushAsync(cancellationToken);
                 Interlocked.Increment(ref _pauses);
+                // simulates a slow peer: the registry trickles the body
                 await Task.Delay(trickle.Pause, cancellationToken);
             }
         }
@@ -305,6 +307,7 @@ internal sealed class FaultProxy : IAsyncDisposable
         else if (fault == Fault.StallBody)
         {
             await context.Response.Body.FlushAsync(cancellationToken);
+            // simulates a slow peer: the body stops mid-way and the connection stays open, until the client gives up
             await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }

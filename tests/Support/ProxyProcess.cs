@@ -27,15 +27,16 @@ internal sealed class ProxyProcess : IAsyncDisposable
         ChildProcess.Require(dll);
         var url = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         // Later arguments win, so the caller's come last.
-        var start = new ProcessStartInfo("dotnet", [dll, $"--urls={url}", $"--Registry:Url={registry}", "--Logging:LogLevel:Default=Warning", .. arguments]);
+        // Kestrel's "Now listening on" (the lifetime logger, kept at Information) says when it serves.
+        var start = new ProcessStartInfo("dotnet", [dll, $"--urls={url}", $"--Registry:Url={registry}", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information", .. arguments]);
         // The caller's telemetry settings are not the proxy's.
         start.Environment.Remove("OTEL_TRACES_EXPORTER");
         start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
         start.Environment.Remove("APPLICATIONINSIGHTS_CONNECTION_STRING");
-        var process = ChildProcess.Start(start);
+        var process = ChildProcess.Start(start, $"Now listening on: {url.AbsoluteUri.TrimEnd('/')}");
         try
         {
-            await process.WaitReadyAsync(url, TimeSpan.FromSeconds(30));
+            await process.WaitReadyAsync(TimeSpan.FromSeconds(30));
         }
         catch
         {

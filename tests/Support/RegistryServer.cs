@@ -52,7 +52,7 @@ public sealed class RegistryServer : IAsyncLifetime, IAsyncDisposable
         await File.WriteAllTextAsync(config, $"""
             version: 0.1
             log:
-              level: error
+              level: info
               accesslog:
                 disabled: true
             storage:
@@ -70,11 +70,10 @@ public sealed class RegistryServer : IAsyncLifetime, IAsyncDisposable
         var start = new ProcessStartInfo(Binary, ["serve", config]);
         // OTel and other env of the test host must not leak into the registry.
         start.Environment.Remove("OTEL_TRACES_EXPORTER");
-        _process = ChildProcess.Start(start);
-        // 200 without auth, 401 with: either way it is up. A probe that times out (a TLS handshake on a loaded
-        // machine) is asked again too.
-        using var http = _tls?.CreateHttpClient();
-        await _process.WaitReadyAsync(new Uri(Url, "/v2/"), TimeSpan.FromSeconds(30), http);
+        // It logs this at level info once its socket listens ("listening on 127.0.0.1:PORT", with ", tls" for HTTPS);
+        // info also logs one line per request, which is drained.
+        _process = ChildProcess.Start(start, $"listening on 127.0.0.1:{Port}");
+        await _process.WaitReadyAsync(TimeSpan.FromSeconds(30));
     }
 
     public async ValueTask DisposeAsync()

@@ -104,6 +104,7 @@ internal sealed class TokenIssuer : IAsyncDisposable
         Requests.Enqueue(new TokenRequest(context.Request.Query["service"].ToString(), scopes, authorization));
         if (Delay > TimeSpan.Zero)
         {
+            // simulates a slow peer: a token server that takes its time, so that concurrent callers overlap
             await Task.Delay(Delay);
         }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.Integration.Scripts;
@@ -25,32 +26,41 @@ public class FunctionsHostScriptTests(RegistryServer registry)
         start.Environment["Registry__Url"] = registry.Url.AbsoluteUri;
         start.Environment["Proxy__BlobDelivery"] = "stream";
         using var script = Process.Start(start)!;
-        var stdout = script.StandardOutput.ReadToEndAsync();
+        // The emulator logs this on stdout once the worker has loaded its functions and the front listens.
+        var listening = $"Functions host emulator listening on http://localhost:{port}";
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stdout = ReadLinesAsync(script.StandardOutput, line =>
+        {
+            if (line.Contains(listening, StringComparison.Ordinal))
+            {
+                ready.TrySetResult();
+            }
+        });
         var stderr = script.StandardError.ReadToEndAsync();
         int[] tree = [];
         try
         {
             using var client = new HttpClient { BaseAddress = new Uri($"http://localhost:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-            // It may build first.
-            var deadline = Stopwatch.StartNew();
-            while (true)
+            // It may build first: minutes, at most.
+            var exited = script.WaitForExitAsync();
+            Task? first = null;
+            try
             {
-                // The message only once it has exited: awaiting its stderr earlier would wait for the script's end.
-                if (script.HasExited)
-                {
-                    Assert.Fail($"functions-host.sh exited with {script.ExitCode}\n{await stderr}");
-                }
-                try
-                {
-                    using var home = await client.GetAsync("/");
-                    break;
-                }
-                catch (HttpRequestException) when (deadline.Elapsed < TimeSpan.FromMinutes(5))
-                {
-                    await Task.Delay(200);
-                }
+                first = await Task.WhenAny(ready.Task, exited).WaitAsync(TimeSpan.FromMinutes(5));
+            }
+            catch (TimeoutException)
+            {
             }
 
+            if (first != ready.Task)
+            {
+                // The output only once it has ended: awaiting it earlier would wait for the script's end.
+                var why = script.HasExited ? $"exited with {script.ExitCode}" : "ran 5 minutes";
+                script.Kill(entireProcessTree: true);
+                Assert.Fail($"functions-host.sh {why} before it printed \"{listening}\"\n{await stdout}\n{await stderr}");
+            }
+
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);
             Assert.Contains("hello-v1.raw", await client.GetStringAsync("/scripts/functions/hello/SHA256SUMS"), StringComparison.Ordinal);
             Assert.Equal(content, await client.GetByteArrayAsync("/scripts/functions/hello/hello-v1.raw"));
             tree = Descendants(script.Id);
@@ -70,6 +80,19 @@ public class FunctionsHostScriptTests(RegistryServer registry)
         Assert.True(script.ExitCode == 0, $"exit {script.ExitCode}\n{await stdout}\n{await stderr}");
         Assert.Contains("3 invocations, 0 failed", await stdout, StringComparison.Ordinal);
         Assert.All(tree, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"process {pid} outlived the script"));
+    }
+
+    /// <summary>Reads <paramref name="reader"/> to its end, each line to <paramref name="onLine"/> as it comes; returns it all.</summary>
+    private static async Task<string> ReadLinesAsync(StreamReader reader, Action<string> onLine)
+    {
+        var all = new System.Text.StringBuilder();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            onLine(line);
+            all.AppendLine(line);
+        }
+
+        return all.ToString();
     }
 
     /// <summary>Every process below <paramref name="pid"/>, from /proc.</summary>

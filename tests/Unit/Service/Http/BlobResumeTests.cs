@@ -179,6 +179,7 @@ public class BlobResumeTests
                 }
 
                 stalled.TrySetResult();
+                // simulates a slow peer: the registry's stream stalls, until the reader cancels it
                 await Task.Delay(Timeout.Infinite, cancellationToken);
             }
 

@@ -111,6 +111,7 @@ public sealed class TokenCacheTests : IDisposable
         var first = _cache.GetOrFetchAsync("k", null, async ct =>
         {
             fetches++;
+            // simulates a slow peer: a token fetch that never ends, until its caller cancels it
             await Task.Delay(Timeout.Infinite, ct);
             return ("never", TimeSpan.FromMinutes(1));
         }, cancel.Token);
