@@ -51,9 +51,9 @@ namespace SysextFunctions.Bench
             using var pushing = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
             var pusher = new OciPusher(registry.Url, pushing);
             _registry = registry;
-            // --only checksums|blob|load|rollout runs one part, for working on it.
+            // --only checksums|blob|load|rollout|coldstart runs one part, for working on it.
             var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
-            if (only != "rollout")
+            if (only is null or "checksums" or "blob" or "load")
             {
                 Step($"registry on {registry.Url}; pushing {ColdRounds + 4} repositories of {Tags} tags and a {BlobBytes >> 20} MiB blob");
                 for (var round = 1; round <= ColdRounds; round++)

@@ -3,7 +3,7 @@
 # on loopback, measured side by side; prints a table of ratios with pass/fail per target (exit 1 on a miss).
 #   ./scripts/bench.sh                  the table (about two minutes on 2 cores)
 #   ./scripts/bench.sh --micro          BenchmarkDotNet micro-benchmarks of the hot paths (path parsing, SHA256SUMS)
-#   ./scripts/bench.sh --only blob      one part: checksums | load | blob | rollout
+#   ./scripts/bench.sh --only blob      one part: checksums | load | blob | rollout | coldstart
 # Installs what it needs when missing (docker-registry, nginx-light, wrk: needs root then); idempotent.
 set -euo pipefail
 
@@ -31,4 +31,10 @@ fi
 
 # Release build of the proxy and the bench (the bench starts the proxy from src/Functions/bin/Release).
 dotnet build bench/Bench.csproj -c Release -nologo -v quiet -clp:"ErrorsOnly;NoSummary"
+# The same app published for linux-x64, which the csproj makes ReadyToRun: the cold-start rows compare it with the
+# build output (JIT).
+if [[ " $* " != *" --only "* || " $* " == *" --only coldstart "* ]]; then
+  dotnet publish src/Functions -c Release -r linux-x64 --self-contained false \
+    -o bench/bin/publish-r2r -nologo -v quiet -clp:"ErrorsOnly;NoSummary"
+fi
 exec dotnet bench/bin/Release/net10.0/SysextFunctions.Bench.dll "$@"

@@ -29,6 +29,9 @@ internal sealed class FakeRegistry : HttpMessageHandler
     /// <summary>Whether paged lists ignore <c>last</c> and start again from the beginning.</summary>
     public bool IgnoresLast { get; set; }
 
+    /// <summary>Whether paged lists ignore <c>n</c> and answer everything at once, as Debian's registry 2.8 does for tags.</summary>
+    public bool IgnoresN { get; set; }
+
     /// <summary>Whether paged lists come in a different random order on every request (some registries' <c>_catalog</c>).</summary>
     public bool Shuffles { get; set; }
 
@@ -151,7 +154,7 @@ internal sealed class FakeRegistry : HttpMessageHandler
     /// <summary>One page of a sorted list after <c>last</c>, at most <c>n</c> long, with a Link to the next when <see cref="SendsLink"/>.</summary>
     private HttpResponseMessage Page(string field, List<string> all, System.Collections.Specialized.NameValueCollection query, string path, string? name = null)
     {
-        var n = int.TryParse(query["n"], out var size) && size > 0 ? size : DefaultPageSize;
+        var n = IgnoresN ? int.MaxValue : int.TryParse(query["n"], out var size) && size > 0 ? size : DefaultPageSize;
         var last = IgnoresLast ? null : query["last"];
         var after = all.Where(t => last is null || string.CompareOrdinal(t, last) > 0).ToList();
         if (Shuffles)

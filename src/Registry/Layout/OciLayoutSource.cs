@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
@@ -112,29 +111,17 @@ public sealed partial class OciLayoutSource : IOciSource
 
     private async Task<byte[]> ReadBlobAsync(string repository, Digest digest, int cap, string what, CancellationToken cancellationToken)
     {
-        byte[] bytes;
+        // Content-addressed: a blob whose bytes do not hash to its name is corrupt (a torn copy, a bad stick).
         try
         {
             var path = BlobPath(repository, digest, what);
-            if (new FileInfo(path).Length > cap)
-            {
-                throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} is larger than {cap} bytes");
-            }
-
-            bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            await using var file = File.OpenRead(path);
+            return await CappedBlob.ReadAsync(file, file.Length, digest, cap, what, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw Failure(e, what);
         }
-
-        // Content-addressed: a blob whose bytes do not hash to its name is corrupt (a torn copy, a bad stick).
-        if (Digest.Sha256(SHA256.HashData(bytes)) != digest)
-        {
-            throw new RegistryException(RegistryFailure.InvalidResponse, $"{what} does not match its digest");
-        }
-
-        return bytes;
     }
 
     private string BlobPath(string repository, Digest digest, string what)

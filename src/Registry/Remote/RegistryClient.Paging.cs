@@ -8,7 +8,10 @@ namespace SysextFunctions.Registry.Remote;
 /// The one paging loop for every paged listing of a registry: tags, <c>_catalog</c>, referrers and ACR's <c>_tags</c>.
 /// Pages are followed by their <c>Link: &lt;…&gt;; rel="next"</c> header
 /// (https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-tags); where the registry honoured
-/// <c>n</c> (a full page) but sent no <c>Link</c>, the next page is asked for with <c>last=</c>, as the spec allows.
+/// <c>n</c> (a page of exactly <c>n</c> items) but sent no <c>Link</c>, the next page is asked for with <c>last=</c>, as
+/// the spec allows. A registry that has sent a <c>Link</c> once pages by <c>Link</c>: its page without one is the last,
+/// however full. A page longer than <c>n</c> means <c>n</c> was ignored (Debian's registry 2.8 answers every tag at
+/// once): that is the whole list. Neither costs a request that only finds an empty page.
 /// The loop stops at a page it has seen before (the same URL, or the same bytes) and at a page that does not
 /// advance past the previous one, so that a registry which ignores <c>last</c> or pages in a circle cannot keep a
 /// listing going; and it holds every listing to <see cref="ListingLimits"/>.
@@ -66,6 +69,7 @@ public sealed partial class RegistryClient
         long bytes = 0;
         string? previousLast = null;
         var byLast = false;
+        var linked = false;
         Uri? next = listing.First;
         for (var page = 0; next is not null; page++)
         {
@@ -128,11 +132,12 @@ public sealed partial class RegistryClient
             }
 
             next = LinkHeader.Next(response, next);
+            linked |= next is not null;
             byLast = false;
-            if (next is null && listing.After is { } after && listing.PageSize > 0 && pageItems.Count >= listing.PageSize)
+            if (next is null && !linked && listing.After is { } after && listing.PageSize > 0 && pageItems.Count == listing.PageSize)
             {
-                // A full page and no Link: the registry honours n but does not say where to go on. After the
-                // greatest name of the page, whatever order it came in.
+                // Exactly n and no Link, from a registry that never sent one: it honours n but does not say where
+                // to go on. After the greatest name of the page, whatever order it came in.
                 previousLast = pageItems.Select(listing.Key).Max(StringComparer.Ordinal)!;
                 next = after(previousLast);
                 byLast = true;

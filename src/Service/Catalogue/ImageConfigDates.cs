@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
@@ -60,8 +59,9 @@ public sealed partial class ImageConfigDates(HybridCache cache, TimeProvider tim
 
         var read = new HashSet<Digest>();
         var dates = new Dictionary<Digest, DateTimeOffset>();
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(Budget);
+        // The budget counts on the injected clock, as every other wait here does.
+        using var timer = new CancellationTokenSource(Budget, time);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {
             await Parallel.ForEachAsync(wanted, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = budget.Token }, async (digest, ct) =>
@@ -100,8 +100,8 @@ public sealed partial class ImageConfigDates(HybridCache cache, TimeProvider tim
         {
             var created = await cache.GetOrCreateAsync(
                 $"image-created|{digest}",
-                (Source: upstream, Digest: digest),
-                static (state, ct) => ReadAsync(state.Source, state.Digest, ct),
+                (Source: upstream, Digest: digest, Time: time),
+                static (state, ct) => ReadAsync(state.Source, state.Digest, state.Time, ct),
                 Forever,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             return (created.Length == 0 ? null : created, true);
@@ -121,29 +121,11 @@ public sealed partial class ImageConfigDates(HybridCache cache, TimeProvider tim
     public void Dispose() => _failed.Dispose();
 
     /// <summary>The date the config holds ("" for none): its label first, which the publisher set, else <c>created</c>.</summary>
-    private static async ValueTask<string> ReadAsync(Upstream upstream, Digest digest, CancellationToken cancellationToken)
+    private static async ValueTask<string> ReadAsync(Upstream upstream, Digest digest, TimeProvider time, CancellationToken cancellationToken)
     {
-        using var blob = await upstream.Source.GetBlobAsync(upstream.Repository, digest, followRedirects: true, cancellationToken).ConfigureAwait(false);
-        if (blob.Content is not { } content || blob.Length > ManifestFacts.MaxConfigBytes)
-        {
-            return "";
-        }
-
-        var buffer = new byte[ManifestFacts.MaxConfigBytes + 1];
-        var length = 0;
-        int read;
-        while (length < buffer.Length && (read = await content.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            length += read;
-        }
-
-        // Larger than promised, or not the bytes the digest names: no date from it.
-        if (length > ManifestFacts.MaxConfigBytes || Digest.Sha256(SHA256.HashData(buffer.AsSpan(0, length))) != digest)
-        {
-            return "";
-        }
-
-        var config = ImageConfig.TryParse(buffer.AsSpan(0, length));
+        // Larger than a config may be, or not the bytes the digest names: a failure, remembered briefly, not a date.
+        var bytes = await CappedBlob.ReadAsync(upstream.Source, upstream.Repository, digest, (int)ManifestFacts.MaxConfigBytes, time, cancellationToken).ConfigureAwait(false);
+        var config = ImageConfig.TryParse(bytes);
         var labelled = config?.Config?.Labels?.GetValueOrDefault(ManifestFacts.CreatedAnnotation);
         // Reproducible builds stamp the Unix epoch (SOURCE_DATE_EPOCH=0): no date is better than 1970.
         var created = ManifestFacts.ParseCreated(labelled) is not null ? labelled : config?.Created;

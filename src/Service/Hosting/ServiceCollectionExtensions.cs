@@ -38,7 +38,8 @@ public static class ServiceCollectionExtensions
 
         services.AddOptions<SigningOptions>().Bind(configuration.GetSection(SigningOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidation>();
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.CreateSigner());
+        // The key the start-up check loaded (LoadedKeys), not a second copy of it.
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SigningOptions>>().Value.LoadSigner(sp.GetRequiredService<LoadedKeys>()));
         services.AddSingleton<SysextListing>();
         services.AddRollouts(configuration);
         services.AddSysextListing();

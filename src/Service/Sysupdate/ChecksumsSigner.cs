@@ -7,15 +7,18 @@ namespace SysextFunctions.Sysupdate;
 /// Makes OpenPGP detached signatures (RFC 4880 §5.2, signature type 0x00 over the exact bytes) of the SHA256SUMS
 /// we serve, which is what systemd-pull hands to <c>gpg --verify SIG -</c> with the SHA256SUMS on stdin when
 /// sysupdate runs with <c>Verify=yes</c>. Without a key it signs nothing and the signature names stay 404.
+/// Disposed with its host (<see cref="Trust.LoadedKeys"/>): it lets go of the private key and signs no more.
 /// </summary>
-public sealed class ChecksumsSigner
+public sealed class ChecksumsSigner : IDisposable
 {
-    private readonly PgpPrivateKey? _privateKey;
+    private volatile PgpPrivateKey? _privateKey;
+    private volatile bool _disposed;
     private readonly PublicKeyAlgorithmTag _algorithm;
 
     private ChecksumsSigner(PgpSecretKey? key, PgpPrivateKey? privateKey, TimeSpan? bestBefore = null)
     {
         _privateKey = privateKey;
+        IsEnabled = privateKey is not null;
         BestBefore = bestBefore;
         _algorithm = key?.PublicKey.Algorithm ?? default;
         KeyId = key?.KeyId;
@@ -24,7 +27,7 @@ public sealed class ChecksumsSigner
     /// <summary>A signer with no key: <see cref="Sign"/> returns null.</summary>
     public static ChecksumsSigner None { get; } = new(null, null);
 
-    public bool IsEnabled => _privateKey is not null;
+    public bool IsEnabled { get; }
 
     /// <summary>The id of the (sub)key that signs, for logs.</summary>
     public long? KeyId { get; }
@@ -77,15 +80,19 @@ public sealed class ChecksumsSigner
     }
 
     /// <summary>A binary detached signature of <paramref name="content"/>, or null without a key.</summary>
+    /// <exception cref="ObjectDisposedException">The host that loaded the key is gone.</exception>
     public byte[]? Sign(byte[] content)
     {
-        if (_privateKey is null)
+        // The key first, then the flag: Dispose sets the flag before it lets go of the key.
+        var privateKey = _privateKey;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (privateKey is null)
         {
             return null;
         }
 
         var generator = new PgpSignatureGenerator(_algorithm, HashAlgorithmTag.Sha256);
-        generator.InitSign(PgpSignature.BinaryDocument, _privateKey);
+        generator.InitSign(PgpSignature.BinaryDocument, privateKey);
         generator.Update(content);
         using var output = new MemoryStream();
         using (var packets = new BcpgOutputStream(output))
@@ -106,6 +113,19 @@ public sealed class ChecksumsSigner
         }
 
         return output.ToArray();
+    }
+
+    /// <summary>
+    /// Lets go of the private key (BouncyCastle's keys hold no native handle to free). <see cref="None"/>, shared by
+    /// every host, has no key and stays usable.
+    /// </summary>
+    public void Dispose()
+    {
+        if (IsEnabled)
+        {
+            _disposed = true;
+            _privateKey = null;
+        }
     }
 
     private static bool IsFlaggedSubkeyForSigning(PgpSecretKey key) =>

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Options;
+using SysextFunctions.Trust;
 
 namespace SysextFunctions.Sysupdate;
 
@@ -23,6 +24,10 @@ public sealed class SigningOptions
     /// which systemd ≥ 260 enforces: a signed list replayed after that day is refused. Unset: no marker.
     /// </summary>
     public TimeSpan? BestBefore { get; set; }
+
+    /// <summary>The signer these settings describe, loaded once per host by <paramref name="keys"/>.</summary>
+    public ChecksumsSigner LoadSigner(LoadedKeys keys) =>
+        keys.Load((Section, Key, KeyFile, Passphrase, BestBefore), CreateSigner);
 
     /// <summary>The signer these settings describe: <see cref="ChecksumsSigner.None"/> when no key is set.</summary>
     public ChecksumsSigner CreateSigner()
@@ -60,14 +65,17 @@ public sealed class SigningOptions
     }
 }
 
-/// <summary>A key that cannot be read or unlocked stops the start, rather than failing every signature request.</summary>
-public sealed class SigningOptionsValidation : IValidateOptions<SigningOptions>
+/// <summary>
+/// A key that cannot be read or unlocked stops the start, rather than failing every signature request. The key this
+/// loads is the one that signs (<see cref="LoadedKeys"/>).
+/// </summary>
+public sealed class SigningOptionsValidation(LoadedKeys keys) : IValidateOptions<SigningOptions>
 {
     public ValidateOptionsResult Validate(string? name, SigningOptions options)
     {
         try
         {
-            _ = options.CreateSigner();
+            _ = options.LoadSigner(keys);
             return ValidateOptionsResult.Success;
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)

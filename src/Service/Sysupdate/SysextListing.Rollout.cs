@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Referrers;
@@ -65,12 +64,8 @@ public sealed partial class SysextListing
                 return Refused(repository, "the policy layer has no sha256 digest");
             }
 
-            var bytes = await ReadCappedAsync(upstream, layerDigest, cancellationToken).ConfigureAwait(false);
-            if (bytes is null)
-            {
-                return Refused(repository, $"the policy blob is larger than {RolloutPolicy.MaxBytes / 1024} KiB or not the bytes its digest names");
-            }
-
+            // Larger than a policy may be, or not the bytes its digest names: refused like any unreadable policy.
+            var bytes = await CappedBlob.ReadAsync(upstream.Source, upstream.Repository, layerDigest, RolloutPolicy.MaxBytes, time, cancellationToken).ConfigureAwait(false);
             var policy = RolloutPolicy.Parse(bytes);
             return new PolicyRead(policy, null);
         }
@@ -86,28 +81,6 @@ public sealed partial class SysextListing
         {
             return Refused(repository, $"cannot be read: {e.Message}");
         }
-    }
-
-    /// <summary>The blob's bytes, at most <see cref="RolloutPolicy.MaxBytes"/>, or null when larger or not what the digest names.</summary>
-    private static async Task<byte[]?> ReadCappedAsync(Upstream upstream, Digest digest, CancellationToken cancellationToken)
-    {
-        using var blob = await upstream.Source.GetBlobAsync(upstream.Repository, digest, followRedirects: true, cancellationToken).ConfigureAwait(false);
-        if (blob.Content is not { } content || blob.Length > RolloutPolicy.MaxBytes)
-        {
-            return null;
-        }
-
-        var buffer = new byte[RolloutPolicy.MaxBytes + 1];
-        var length = 0;
-        int read;
-        while (length < buffer.Length && (read = await content.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            length += read;
-        }
-
-        return length > RolloutPolicy.MaxBytes || Digest.Sha256(SHA256.HashData(buffer.AsSpan(0, length))) != digest
-            ? null
-            : buffer[..length];
     }
 
     private PolicyRead Refused(string repository, string reason)

@@ -114,5 +114,12 @@ public sealed class CosignKey : IDisposable
         }
     }
 
-    public void Dispose() => _key.Dispose();
+    public void Dispose()
+    {
+        // Under the lock: a verification in progress finishes with the key it started with.
+        lock (_lock)
+        {
+            _key.Dispose();
+        }
+    }
 }

@@ -6,9 +6,9 @@ namespace SysextFunctions.Trust;
 /// <summary>
 /// The publisher keys a repository's tags must be signed with: a tag is listed when its manifest carries a valid
 /// signature by any one of them. Made once at start-up from configuration; <see cref="Id"/> keys every cached
-/// verification result, so two sets never share one.
+/// verification result, so two sets never share one. Owns its keys: disposing it disposes them.
 /// </summary>
-public sealed class CosignKeySet
+public sealed class CosignKeySet : IDisposable
 {
     private CosignKeySet(IReadOnlyList<CosignKey> keys)
     {
@@ -31,30 +31,49 @@ public sealed class CosignKeySet
     {
         var keys = new List<CosignKey>();
         var index = 0;
-        foreach (var entry in entries ?? [])
+        try
         {
-            var name = $"{setting}:{index++}";
-            if (string.IsNullOrWhiteSpace(entry))
+            foreach (var entry in entries ?? [])
             {
-                continue;
-            }
+                var name = $"{setting}:{index++}";
+                if (string.IsNullOrWhiteSpace(entry))
+                {
+                    continue;
+                }
 
-            try
-            {
-                keys.AddRange(ReadEntry(entry.Trim()));
-            }
-            catch (FormatException e)
-            {
-                throw new InvalidOperationException($"{name}: {e.Message}", e);
+                try
+                {
+                    ReadEntry(entry.Trim(), keys);
+                }
+                catch (FormatException e)
+                {
+                    throw new InvalidOperationException($"{name}: {e.Message}", e);
+                }
             }
         }
+        catch
+        {
+            // The keys read before the bad one are nobody's: let go of them now.
+            keys.ForEach(k => k.Dispose());
+            throw;
+        }
 
-        // One key configured twice counts once.
-        keys = [.. keys.DistinctBy(k => k.Id)];
-        return keys.Count == 0 ? null : new CosignKeySet(keys);
+        // One key configured twice counts once; the second copy is let go.
+        var distinct = keys.DistinctBy(k => k.Id).ToList();
+        keys.Except(distinct).ToList().ForEach(k => k.Dispose());
+        return distinct.Count == 0 ? null : new CosignKeySet(distinct);
     }
 
-    private static List<CosignKey> ReadEntry(string entry)
+    public void Dispose()
+    {
+        foreach (var key in Keys)
+        {
+            key.Dispose();
+        }
+    }
+
+    /// <summary>Adds the keys of one entry to <paramref name="keys"/>, which the caller disposes if this throws.</summary>
+    private static void ReadEntry(string entry, List<CosignKey> keys)
     {
         string text;
         var source = "the PEM text";
@@ -75,7 +94,7 @@ public sealed class CosignKeySet
             }
         }
 
-        var keys = new List<CosignKey>();
+        var before = keys.Count;
         var rest = text.AsMemory();
         while (PemEncoding.TryFind(rest.Span, out var fields))
         {
@@ -108,6 +127,9 @@ public sealed class CosignKeySet
             }
         }
 
-        return keys.Count > 0 ? keys : throw new FormatException($"{source} holds no PEM public key ('-----BEGIN PUBLIC KEY-----', as in cosign.pub)");
+        if (keys.Count == before)
+        {
+            throw new FormatException($"{source} holds no PEM public key ('-----BEGIN PUBLIC KEY-----', as in cosign.pub)");
+        }
     }
 }

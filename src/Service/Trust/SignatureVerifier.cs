@@ -33,10 +33,12 @@ public sealed partial class SignatureVerifier : IDisposable
     private readonly MemoryCache _cache;
     private readonly ILogger<SignatureVerifier> _logger;
     private readonly TimeSpan _unsignedRecheck;
+    private readonly TimeProvider _time;
 
     public SignatureVerifier(IOptions<TrustOptions> options, TimeProvider time, ILogger<SignatureVerifier> logger)
     {
         _logger = logger;
+        _time = time;
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = CacheEntries, Clock = new MemoryCacheClock(time) });
         _unsignedRecheck = options.Value.UnsignedRecheck;
     }
@@ -81,7 +83,7 @@ public sealed partial class SignatureVerifier : IDisposable
         return verdict;
     }
 
-    private static async Task<TrustVerdict> CheckAsync(IOciSource source, string repository, Digest digest, CosignKeySet keys, IReadOnlySet<string>? knownTags, CancellationToken cancellationToken)
+    private async Task<TrustVerdict> CheckAsync(IOciSource source, string repository, Digest digest, CosignKeySet keys, IReadOnlySet<string>? knownTags, CancellationToken cancellationToken)
     {
         var reasons = new List<string>();
 
@@ -111,7 +113,7 @@ public sealed partial class SignatureVerifier : IDisposable
                     continue;
                 }
 
-                var payload = await TryAsync(async () => await ReferrersLookup.ReadBlobAsync(source, repository, payloadDigest, MaxPayloadBytes, cancellationToken).ConfigureAwait(false), reasons).ConfigureAwait(false);
+                var payload = await TryAsync(async () => await CappedBlob.ReadAsync(source, repository, payloadDigest, MaxPayloadBytes, _time, cancellationToken).ConfigureAwait(false), reasons).ConfigureAwait(false);
                 if (payload is null)
                 {
                     continue;
@@ -130,7 +132,7 @@ public sealed partial class SignatureVerifier : IDisposable
         return TrustVerdict.Invalid(reasons.Count == 0 ? "no cosign signature (no Sigstore bundle referrer, no .sig tag)" : string.Join("; ", reasons.Distinct(StringComparer.Ordinal)));
     }
 
-    private static async Task<TrustVerdict> CheckBundleManifestAsync(IOciSource source, string repository, Descriptor referrer, Digest digest, CosignKeySet keys, CancellationToken cancellationToken)
+    private async Task<TrustVerdict> CheckBundleManifestAsync(IOciSource source, string repository, Descriptor referrer, Digest digest, CosignKeySet keys, CancellationToken cancellationToken)
     {
         var reasons = new List<string>();
         if (!Digest.TryParse(referrer.Digest, out var manifestDigest) || !manifestDigest.IsSha256)
@@ -147,7 +149,7 @@ public sealed partial class SignatureVerifier : IDisposable
                 continue;
             }
 
-            var bundle = await TryAsync(async () => await ReferrersLookup.ReadBlobAsync(source, repository, bundleDigest, MaxBundleBytes, cancellationToken).ConfigureAwait(false), reasons).ConfigureAwait(false);
+            var bundle = await TryAsync(async () => await CappedBlob.ReadAsync(source, repository, bundleDigest, MaxBundleBytes, _time, cancellationToken).ConfigureAwait(false), reasons).ConfigureAwait(false);
             if (bundle is null)
             {
                 continue;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace SysextFunctions.Trust;
@@ -22,9 +23,9 @@ public sealed class TrustOptions
     /// </summary>
     public TimeSpan UnsignedRecheck { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>The configured keys, or null when there are none.</summary>
+    /// <summary>The configured keys, or null when there are none; loaded once per host by <paramref name="keys"/>.</summary>
     /// <exception cref="InvalidOperationException">A key is not usable; the message names it.</exception>
-    public CosignKeySet? LoadKeys() => CosignKeySet.Load(CosignKeys, $"{Section}:{nameof(CosignKeys)}");
+    public CosignKeySet? LoadKeys(LoadedKeys keys) => keys.LoadCosignKeys(CosignKeys, $"{Section}:{nameof(CosignKeys)}");
 }
 
 public static class TrustServiceCollectionExtensions
@@ -32,13 +33,15 @@ public static class TrustServiceCollectionExtensions
     /// <summary>The trust settings, checked at start-up (a key that is no usable public key stops the start), and the verifier.</summary>
     public static IServiceCollection AddSysextTrust(this IServiceCollection services, IConfiguration configuration)
     {
+        services.TryAddSingleton<LoadedKeys>();
         services.AddOptions<TrustOptions>().Bind(configuration.GetSection(TrustOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TrustOptions>, TrustOptionsValidation>();
         services.AddSingleton<SignatureVerifier>();
         return services;
     }
 
-    private sealed class TrustOptionsValidation : IValidateOptions<TrustOptions>
+    /// <summary>The keys this loads are the ones that verify (<see cref="LoadedKeys"/>).</summary>
+    private sealed class TrustOptionsValidation(LoadedKeys keys) : IValidateOptions<TrustOptions>
     {
         public ValidateOptionsResult Validate(string? name, TrustOptions options)
         {
@@ -49,7 +52,7 @@ public static class TrustServiceCollectionExtensions
 
             try
             {
-                _ = options.LoadKeys();
+                _ = options.LoadKeys(keys);
                 return ValidateOptionsResult.Success;
             }
             catch (InvalidOperationException e)

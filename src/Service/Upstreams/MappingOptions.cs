@@ -25,13 +25,16 @@ public sealed class MappingOptions
     /// <summary><c>Mappings:&lt;n&gt;:Rollout:Steps</c>: this mapping's schedule, replacing <c>Rollout:Steps</c>.</summary>
     public MappingRolloutOptions? Rollout { get; set; }
 
-    /// <summary>This entry parsed, with its keys loaded; <paramref name="key"/> is its key under <c>Mappings</c>.</summary>
+    /// <summary>
+    /// This entry parsed, with its keys loaded once per host by <paramref name="keys"/>; <paramref name="key"/> is its
+    /// key under <c>Mappings</c>.
+    /// </summary>
     /// <exception cref="FormatException">The path or repository is not one.</exception>
     /// <exception cref="InvalidOperationException">A key cannot be read or is no usable public key.</exception>
-    public RepositoryMapping Parse(string key) =>
+    public RepositoryMapping Parse(string key, LoadedKeys keys) =>
         RepositoryMapping.Parse(Path, Repository, Registry) with
         {
-            CosignKeys = CosignKeySet.Load(CosignKeys, $"{Section}:{key}:{nameof(CosignKeys)}"),
+            CosignKeys = keys.LoadCosignKeys(CosignKeys, $"{Section}:{key}:{nameof(CosignKeys)}"),
             Rollout = Rollout?.Schedule(),
         };
 }
@@ -41,16 +44,16 @@ public sealed class MappingsOptions
 {
     public Dictionary<string, MappingOptions> Entries { get; } = [];
 
-    /// <summary>The mappings, parsed; <see cref="MappingsOptionsValidation"/> has checked them at start.</summary>
-    public IReadOnlyList<RepositoryMapping> Parse() =>
-        [.. Entries.Select(e => e.Value.Parse(e.Key))];
+    /// <summary>The mappings, parsed; <see cref="MappingsOptionsValidation"/> has checked them, and loaded their keys, at start.</summary>
+    public IReadOnlyList<RepositoryMapping> Parse(LoadedKeys keys) =>
+        [.. Entries.Select(e => e.Value.Parse(e.Key, keys))];
 }
 
 /// <summary>The configured upstream ids, the default (<see cref="UpstreamOptions.DefaultId"/>) first.</summary>
 public sealed record UpstreamIds(IReadOnlyList<string> All);
 
 /// <summary>Checks the mappings at start: each parses, names a configured registry, and no path is mapped twice.</summary>
-public sealed class MappingsOptionsValidation(UpstreamIds upstreams) : IValidateOptions<MappingsOptions>
+public sealed class MappingsOptionsValidation(UpstreamIds upstreams, LoadedKeys keys) : IValidateOptions<MappingsOptions>
 {
     public ValidateOptionsResult Validate(string? name, MappingsOptions options)
     {
@@ -61,7 +64,7 @@ public sealed class MappingsOptionsValidation(UpstreamIds upstreams) : IValidate
             RepositoryMapping mapping;
             try
             {
-                mapping = entry.Parse(key);
+                mapping = entry.Parse(key, keys);
             }
             catch (FormatException e)
             {

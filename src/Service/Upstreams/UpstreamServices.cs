@@ -40,10 +40,12 @@ public static class UpstreamServices
         services.AddSingleton(sp => sp.GetRequiredKeyedService<IOciSource>(UpstreamOptions.DefaultId));
         services.AddOptions<MappingsOptions>().Configure(o => configuration.GetSection(MappingOptions.Section).Bind(o.Entries)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MappingsOptions>, MappingsOptionsValidation>();
+        services.TryAddSingleton<LoadedKeys>();
+        // The cosign keys the start-up check loaded (LoadedKeys), not second copies of them.
         services.AddSingleton(sp => new UpstreamResolver(
-            sp.GetRequiredService<IOptions<MappingsOptions>>().Value.Parse(),
+            sp.GetRequiredService<IOptions<MappingsOptions>>().Value.Parse(sp.GetRequiredService<LoadedKeys>()),
             id => sp.GetRequiredKeyedService<IOciSource>(id),
-            sp.GetRequiredService<IOptions<TrustOptions>>().Value.LoadKeys(),
+            sp.GetRequiredService<IOptions<TrustOptions>>().Value.LoadKeys(sp.GetRequiredService<LoadedKeys>()),
             sp.GetRequiredService<IOptions<RolloutOptions>>().Value.Schedule()));
         return services;
     }

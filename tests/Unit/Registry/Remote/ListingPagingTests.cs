@@ -59,6 +59,33 @@ public class ListingPagingTests
         Assert.Equal(2, registry["GET tags"]);
     }
 
+    [Theory]
+    [InlineData(200)]
+    [InlineData(300)]
+    public async Task ListTagsAsync_LinkedPagesLastOneFull_NoRequestForAnEmptyPage(int count)
+    {
+        // A registry that sends Link says where its list ends: a last page of exactly n is not a reason to ask again.
+        var registry = WithTags(count, sendsLink: true);
+
+        var tags = await Client(registry).ListTagsAsync("sysexts/tool");
+
+        Assert.Equal(count, tags.Count);
+        Assert.Equal((count + RegistryClient.TagPageSize - 1) / RegistryClient.TagPageSize, registry["GET tags"]);
+    }
+
+    [Fact]
+    public async Task ListTagsAsync_RegistryIgnoresN_EveryTagInOneRequest()
+    {
+        // Debian's registry 2.8 answers every tag however small n is: more than n is the whole list.
+        var registry = WithTags(300, sendsLink: false);
+        registry.IgnoresN = true;
+
+        var tags = await Client(registry).ListTagsAsync("sysexts/tool");
+
+        Assert.Equal(300, tags.Count);
+        Assert.Equal(1, registry["GET tags"]);
+    }
+
     [Fact]
     public async Task ListTagsAsync_IgnoresLastWithoutLink_StopsAtTheRepeatedPage()
     {

@@ -280,7 +280,7 @@ public sealed class RolloutServiceTests : IDisposable
     {
         { "malformed", "not a rollout policy" },
         { "huge", "larger than 64 KiB" },
-        { "lying-size", "larger than 64 KiB or not the bytes" },
+        { "lying-size", "larger than 65536 bytes" },
         { "media-type", "exactly one layer of type" },
         { "unreadable", "cannot be read" },
     };

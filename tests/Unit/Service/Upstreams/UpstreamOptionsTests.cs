@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using SysextFunctions.Trust;
 using SysextFunctions.Upstreams;
 using SysextFunctions.Upstreams.Acr;
 
@@ -25,7 +26,7 @@ public class UpstreamOptionsTests
         var monitor = provider.GetRequiredService<IOptionsMonitor<UpstreamOptions>>();
         return new Settings(
             [.. provider.GetRequiredService<UpstreamIds>().All.Select(id => (id, monitor.Get(id)))],
-            provider.GetRequiredService<IOptions<MappingsOptions>>().Value.Parse());
+            provider.GetRequiredService<IOptions<MappingsOptions>>().Value.Parse(provider.GetRequiredService<LoadedKeys>()));
     }
 
     private sealed record Settings(IReadOnlyList<(string Id, UpstreamOptions Options)> Registries, IReadOnlyList<RepositoryMapping> Mappings);
