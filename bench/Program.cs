@@ -13,7 +13,7 @@ if (args.Contains("--micro"))
 {
     var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance));
     string[] rest = [.. args.Where(a => a != "--micro")];
-    BenchmarkSwitcher.FromTypes([typeof(HotPaths)]).Run(rest.Length > 0 ? rest : ["--filter", "*"], config);
+    BenchmarkSwitcher.FromTypes([typeof(HotPaths), typeof(RolloutHotPaths)]).Run(rest.Length > 0 ? rest : ["--filter", "*"], config);
     return 0;
 }
 

@@ -1,5 +1,3 @@
-using SysextFunctions.Sysupdate;
-
 namespace SysextFunctions.Rollouts;
 
 /// <summary>
@@ -17,20 +15,7 @@ public sealed record RepositoryRollout(RolloutSchedule Schedule, IReadOnlyDictio
 
     public VersionRollout? For(string version) => Versions.GetValueOrDefault(version);
 
-    /// <summary>The files offered to <paramref name="machine"/>; with no machine, those of complete versions only.</summary>
-    public IReadOnlyList<SysextFile> Offered(IReadOnlyList<SysextFile> files, MachineHash? machine, string repository) =>
-        [.. files.Where(file => Versions.GetValueOrDefault(file.Version) is not { } state
-            || state.Complete
-            || (machine is { } hash && state.OfferedTo(hash, repository)))];
-
-    /// <summary>
-    /// The versions <paramref name="machine"/> does not get (in progress, not offered to it), in order: with the
-    /// snapshot, what its list is made of. Not the versions in progress it is offered: those stay the same while
-    /// another version completes or is promoted, and a list cached under them would go on leaving that one out.
-    /// </summary>
-    public string Withheld(MachineHash? machine, string repository) =>
-        string.Join('\n', Versions.Values
-            .Where(state => !state.Complete && !(machine is { } hash && state.OfferedTo(hash, repository)))
-            .Select(state => state.Version)
-            .Order(StringComparer.Ordinal));
+    /// <summary>The versions not yet offered to every machine, ordered by version (ordinal): what a machine's list can leave out.</summary>
+    public IReadOnlyList<VersionRollout> InProgress { get; } =
+        [.. Versions.Values.Where(state => !state.Complete).OrderBy(state => state.Version, StringComparer.Ordinal)];
 }

@@ -31,6 +31,11 @@ public sealed partial class RolloutService : IDisposable
     private static readonly TimeSpan PolicyMemory = TimeSpan.FromDays(7);
     private static readonly TimeSpan ListMemory = TimeSpan.FromHours(1);
 
+    /// <summary>Machines whose last list and buckets are kept: a fleet's recent askers, bounded whatever keys clients send.</summary>
+    public const int MaxMachines = 16_384;
+
+    private static readonly TimeSpan MachineMemory = TimeSpan.FromMinutes(10);
+
     private readonly ImageConfigDates _dates;
     private readonly ChecksumsSigner _signer;
     private readonly TimeProvider _time;
@@ -38,6 +43,7 @@ public sealed partial class RolloutService : IDisposable
     private readonly IOptions<RolloutOptions> _options;
     private readonly MemoryCache _lists;
     private readonly MemoryCache _policies;
+    private readonly MemoryCache _machines;
     private readonly ConditionalWeakTable<RepositorySnapshot, Task<Facts>> _facts = [];
     private readonly Lock _listLock = new();
     private readonly Http.SysextMetrics _metrics;
@@ -52,6 +58,7 @@ public sealed partial class RolloutService : IDisposable
         _logger = logger;
         _lists = new MemoryCache(new MemoryCacheOptions { SizeLimit = MaxLists, Clock = new MemoryCacheClock(time) });
         _policies = new MemoryCache(new MemoryCacheOptions { SizeLimit = MaxPolicies, Clock = new MemoryCacheClock(time) });
+        _machines = new MemoryCache(new MemoryCacheOptions { SizeLimit = MaxMachines, Clock = new MemoryCacheClock(time) });
     }
 
     /// <summary>How many lists have been signed: at most one per distinct list while it is remembered.</summary>
@@ -71,19 +78,36 @@ public sealed partial class RolloutService : IDisposable
 
         var facts = await _facts.GetValue(snapshot, s => FactsAsync(upstream, s)).WaitAsync(cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
-        var versions = new Dictionary<string, VersionRollout>(StringComparer.Ordinal);
-        foreach (var (version, published) in facts.Published)
+        // Shares move only at a few known moments (steps, pauses): until the next one, every request of this snapshot
+        // gets the same instance, which is also what lets a machine's list be looked up instead of worked out.
+        if (facts.Evaluated is { } evaluated && ReferenceEquals(evaluated.Rollout.Schedule, schedule) && now >= evaluated.At && now < evaluated.StableUntil)
         {
-            versions[version] = published.Unread
-                // A date we could not read this time is not "no date": offering the version to all could spread a bad
-                // release, so it is held back until the next listing reads it.
-                ? new VersionRollout(version, null, Phased: true, 0, null, Halted: true, Promoted: false)
-                : facts.Policy is { } policy
-                    ? RolloutEvaluator.Evaluate(version, published.At, schedule, policy.For(version), now, facts.FrozenSince)
-                    : RolloutEvaluator.EvaluateWithoutPolicy(version, published.At, schedule, now);
+            return evaluated.Rollout;
         }
 
-        return new RepositoryRollout(schedule, versions, facts.State);
+        var versions = new Dictionary<string, VersionRollout>(StringComparer.Ordinal);
+        var stableUntil = DateTimeOffset.MaxValue;
+        foreach (var (version, published) in facts.Published)
+        {
+            if (published.Unread)
+            {
+                // A date we could not read this time is not "no date": offering the version to all could spread a bad
+                // release, so it is held back until the next listing reads it.
+                versions[version] = new VersionRollout(version, null, Phased: true, 0, null, Halted: true, Promoted: false);
+                continue;
+            }
+
+            var policy = facts.Policy?.For(version);
+            versions[version] = facts.Policy is not null
+                ? RolloutEvaluator.Evaluate(version, published.At, schedule, policy, now, facts.FrozenSince)
+                : RolloutEvaluator.EvaluateWithoutPolicy(version, published.At, schedule, now);
+            var until = RolloutEvaluator.StableUntil(published.At, schedule, policy, now, facts.FrozenSince);
+            stableUntil = until < stableUntil ? until : stableUntil;
+        }
+
+        var rollout = new RepositoryRollout(schedule, versions, facts.State);
+        facts.Evaluated = new Evaluation(rollout, now, stableUntil);
+        return rollout;
     }
 
     /// <summary>
@@ -92,30 +116,75 @@ public sealed partial class RolloutService : IDisposable
     /// </summary>
     public ChecksumsList ChecksumsFor(RepositorySnapshot snapshot, RepositoryRollout? rollout, MachineHash? machine, string repository)
     {
-        var whole = new ChecksumsList(snapshot.Checksums, snapshot.ETag, snapshot.Signature);
         if (rollout is null || (machine is null && PlainPath == PlainPathListing.All))
         {
-            return whole;
-        }
-
-        var offered = rollout.Offered(snapshot.Files, machine, repository);
-        if (offered.Count == snapshot.Files.Count)
-        {
-            return whole;
+            return Whole(snapshot);
         }
 
         var bestBefore = _signer.BestBeforeDate(_time.GetUtcNow());
-        var key = $"{snapshot.ETag}|{bestBefore}|{rollout.Withheld(machine, repository)}";
-        Lazy<ChecksumsList> list;
-        lock (_listLock)
+        if (machine is not { } hash)
         {
-            // Under the lock only to make one Lazy per list: concurrent first requests then sign once between them.
-            list = _lists.GetOrCreate(key, entry =>
+            return ListWithout(snapshot, rollout.InProgress.Select(state => state.Version), bestBefore);
+        }
+
+        // A machine seen a moment ago, with the rollout as it was then: its list, looked up (no hashing, no lock).
+        var slot = new MachineSlot(hash, repository);
+        var known = _machines.Get<MachineList>(slot);
+        if (known is not null && ReferenceEquals(known.Rollout, rollout) && known.BestBefore == bestBefore)
+        {
+            return known.List;
+        }
+
+        // Buckets never change for a machine, repository and version: kept with the machine for the versions in
+        // progress, so that a new listing or a step costs a lookup, not a hash.
+        var buckets = new Dictionary<string, double>(rollout.InProgress.Count, StringComparer.Ordinal);
+        var withheld = new List<string>();
+        foreach (var state in rollout.InProgress)
+        {
+            if (known is null || !known.Buckets.TryGetValue(state.Version, out var bucket))
             {
-                entry.Size = 1;
-                entry.SlidingExpiration = ListMemory;
-                return new Lazy<ChecksumsList>(() => Render(offered, bestBefore));
-            })!;
+                bucket = hash.Bucket(repository, state.Version);
+            }
+
+            buckets[state.Version] = bucket;
+            if (!(bucket < state.Share))
+            {
+                withheld.Add(state.Version);
+            }
+        }
+
+        var list = ListWithout(snapshot, withheld, bestBefore);
+        _machines.Set(slot, new MachineList(rollout, bestBefore, list, buckets), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = MachineMemory });
+        return list;
+    }
+
+    private static ChecksumsList Whole(RepositorySnapshot snapshot) => new(snapshot.Checksums, snapshot.ETag, snapshot.Signature);
+
+    /// <summary>The snapshot's list less the files of <paramref name="withheld"/> versions (in progress, ordered): made and signed once per distinct list.</summary>
+    private ChecksumsList ListWithout(RepositorySnapshot snapshot, IEnumerable<string> withheld, DateOnly? bestBefore)
+    {
+        var names = string.Join('\n', withheld);
+        if (names.Length == 0)
+        {
+            return Whole(snapshot);
+        }
+
+        // Keyed by the versions held back, not by those offered: those stay the same while another version completes
+        // or is promoted, and a list kept under them would go on leaving that one out.
+        var key = $"{snapshot.ETag}|{bestBefore}|{names}";
+        if (_lists.Get<Lazy<ChecksumsList>>(key) is not { } list)
+        {
+            lock (_listLock)
+            {
+                // Under the lock only to make one Lazy per list: concurrent first requests then sign once between them.
+                list = _lists.GetOrCreate(key, entry =>
+                {
+                    entry.Size = 1;
+                    entry.SlidingExpiration = ListMemory;
+                    var held = withheld.ToHashSet(StringComparer.Ordinal);
+                    return new Lazy<ChecksumsList>(() => Render([.. snapshot.Files.Where(file => !held.Contains(file.Version))], bestBefore));
+                })!;
+            }
         }
 
         return list.Value;
@@ -192,13 +261,33 @@ public sealed partial class RolloutService : IDisposable
     {
         _lists.Dispose();
         _policies.Dispose();
+        _machines.Dispose();
     }
 
     private sealed record PolicyMemoryEntry(RolloutPolicy? LastGood, DateTimeOffset? FailingSince);
 
     private sealed record Published(DateTimeOffset? At, bool Unread);
 
-    private sealed record Facts(IReadOnlyDictionary<string, Published> Published, RolloutPolicy? Policy, DateTimeOffset? FrozenSince, string State);
+    private sealed record Facts(IReadOnlyDictionary<string, Published> Published, RolloutPolicy? Policy, DateTimeOffset? FrozenSince, string State)
+    {
+        /// <summary>The last evaluation, shared by the requests that come before it can change (a race only evaluates twice).</summary>
+        public Evaluation? Evaluated
+        {
+            get => Volatile.Read(ref _evaluated);
+            set => Volatile.Write(ref _evaluated, value);
+        }
+
+        private Evaluation? _evaluated;
+    }
+
+    /// <summary>Where the versions stood at <paramref name="At"/>, the same until <paramref name="StableUntil"/>.</summary>
+    private sealed record Evaluation(RepositoryRollout Rollout, DateTimeOffset At, DateTimeOffset StableUntil);
+
+    /// <summary>One machine's place in one repository: its keyed hash, never the key, and the path it asked under.</summary>
+    private readonly record struct MachineSlot(MachineHash Machine, string Repository);
+
+    /// <summary>What a machine got last (valid while the rollout is the same instance and the marker the same day), and its buckets per version.</summary>
+    private sealed record MachineList(RepositoryRollout Rollout, DateOnly? BestBefore, ChecksumsList List, IReadOnlyDictionary<string, double> Buckets);
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "{Repository}:{Version} has no publish date (org.opencontainers.image.created or the config's date): it is not phased, every machine is offered it")]
     private static partial void LogNoDate(ILogger logger, string repository, string version);

@@ -86,6 +86,61 @@ public static class RolloutEvaluator
             : plain with { Share = Math.Min(plain.Share, schedule.Steps[0].Share), Next = plain.Next is null ? null : plain.Next with { At = null }, Halted = true };
     }
 
+    /// <summary>
+    /// A moment after <paramref name="now"/> before which <see cref="Evaluate"/> (and
+    /// <see cref="EvaluateWithoutPolicy"/>) with these arguments gives the same answer as at <paramref name="now"/>:
+    /// the earliest of the publish time, the bounds of every pause, the moment a broken policy froze it, and the
+    /// soonest the next step can be reached (the schedule's clock runs at most as fast as the wall clock). Early is
+    /// allowed (the answer is then worked out again, the same), late never; <see cref="DateTimeOffset.MaxValue"/>
+    /// when nothing can change it.
+    /// </summary>
+    public static DateTimeOffset StableUntil(DateTimeOffset? published, RolloutSchedule schedule, VersionPolicy? policy, DateTimeOffset now, DateTimeOffset? frozenSince = null)
+    {
+        if (published is not { } start || policy is { Promote: true })
+        {
+            return DateTimeOffset.MaxValue;
+        }
+
+        if (now < start)
+        {
+            // Published "in the future" (the publisher's clock ahead of ours): Evaluate counts the next step from now,
+            // so its answer moves with the clock; rare enough to work out afresh each time.
+            return now.AddTicks(1);
+        }
+
+        var until = DateTimeOffset.MaxValue;
+        void Consider(DateTimeOffset moment)
+        {
+            if (moment > now && moment < until)
+            {
+                until = moment;
+            }
+        }
+
+        if (frozenSince is { } frozen)
+        {
+            Consider(frozen);
+        }
+
+        var pauses = policy?.Pauses ?? [];
+        foreach (var pause in pauses)
+        {
+            Consider(pause.From);
+            if (pause.Until is { } end)
+            {
+                Consider(end);
+            }
+        }
+
+        var elapsed = Elapsed(start, pauses, now);
+        if ((policy?.Steps ?? schedule).NextAfter(elapsed) is { } step)
+        {
+            Consider(now + (step.Delay - elapsed));
+        }
+
+        return until;
+    }
+
     /// <summary>The schedule's clock: time since publishing, less the time spent in pauses; never negative.</summary>
     public static TimeSpan Elapsed(DateTimeOffset published, IReadOnlyList<RolloutPause> pauses, DateTimeOffset at)
     {

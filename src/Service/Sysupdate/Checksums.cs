@@ -17,8 +17,17 @@ public static class Checksums
     public const string EmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
     /// <summary>
+    /// What a list with nothing in it says instead of nothing: one line naming a file that no <c>MatchPattern=</c>
+    /// of ours matches (file patterns start with the repository's name and a dash). systemd-pull 254 and 257 refuse an
+    /// empty (or shorter than 6 bytes) download ("Premature connection termination.": it never saw enough bytes to
+    /// tell whether the body is compressed), so an empty SHA256SUMS made their <c>update</c> fail where it should
+    /// say "No update needed."; with this line 254, 257 and 262 all find no version and carry on (docs/rollouts.md).
+    /// </summary>
+    public const string NothingLine = EmptySha256 + "  NOTHING-OFFERED\n";
+
+    /// <summary>
     /// Renders the files, ordered by name (ordinal) so that the bytes, and so the ETag, are stable; with
-    /// <paramref name="bestBefore"/>, the freshness marker line first.
+    /// <paramref name="bestBefore"/>, the freshness marker line first; never empty (<see cref="NothingLine"/>).
     /// </summary>
     public static byte[] Render(IEnumerable<SysextFile> files, DateOnly? bestBefore = null)
     {
@@ -38,6 +47,6 @@ public static class Checksums
             text.Append(file.Digest.Encoded).Append("  ").Append(file.Name).Append('\n');
         }
 
-        return Encoding.ASCII.GetBytes(text.ToString());
+        return Encoding.ASCII.GetBytes(text.Length == 0 ? NothingLine : text.ToString());
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using SysextFunctions.Sysupdate;
 using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.EndToEnd.Sysupdate;
@@ -137,6 +138,46 @@ public class FleetRolloutTests(RegistryServer registry)
         Assert.True(Having(fleet, halted, "v3").Count == Machines, $"v3 two hours on: {Having(fleet, halted, "v3").Count} machines; the catalogue: {haltedCatalogue}");
         Assert.True(Having(fleet, promoted, "v2").Count == Machines, $"v2 promoted: {Having(fleet, promoted, "v2").Count} machines; the catalogue: {promotedCatalogue}");
         Assert.All(fleet.Machines, m => Assert.Contains("v1", halted[m]));
+    }
+
+    /// <summary>
+    /// A machine offered nothing (its only version held back by the rollout) gets a list that names no file of ours
+    /// rather than an empty one, which systemd-pull 254 and 257 refuse ("Premature connection termination."): for
+    /// sysupdate that is "nothing new", as for a machine that is up to date. <c>check-new</c> prints nothing and exits
+    /// 1 (its "no newer version"), <c>update</c> says "No update needed." and exits 0, and nothing is installed.
+    /// </summary>
+    [Theory]
+    [InlineData(SysupdateClient.V254)]
+    [InlineData(SysupdateClient.Newest)]
+    public async Task NothingOffered_CheckNewAndUpdate_NothingToDo(string client)
+    {
+        var sysupdate = SysupdateClient.Get(client);
+        var (repository, _) = await PushVersionsAsync($"nothing/{client}", ("v1", null));
+        await using var proxy = await ProxyServer.StartAsync(registry.Url, new Dictionary<string, string?>
+        {
+            // One machine in 100,000 from the start: none of these four.
+            ["Rollout:Steps"] = "0.001%@0m,100%@365d",
+            ["Rollout:MachineKeySecret"] = "fleet-tests-secret",
+        });
+        using var fleet = Fleet.Create(4, seed: 1805);
+        fleet.Install("hello-v0.raw", Payloads.Random(1024, 1805));
+        fleet.Define(Definition(proxy.Url, repository, verify: false));
+
+        var checks = await fleet.RunAsync(sysupdate, null, ["check-new"]);
+        var updates = await fleet.UpdateAsync(sysupdate);
+
+        Assert.All(fleet.Machines, m =>
+        {
+            Assert.True(checks[m].ExitCode == 1 && checks[m].Stdout.Trim().Length == 0 && !checks[m].Stderr.Contains("failed", StringComparison.OrdinalIgnoreCase), $"{m} check-new: {checks[m]}");
+            Assert.True(updates[m].ExitCode == 0, $"{m} update: {updates[m]}");
+            Assert.Contains("No update needed.", updates[m].Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(m.Target("hello-v1.raw")));
+        });
+        using var http = proxy.CreateClient();
+        foreach (var machine in fleet.Machines)
+        {
+            Assert.Equal(Checksums.NothingLine, await http.GetStringAsync($"/_m/{machine.MachineId}/{repository}/SHA256SUMS"));
+        }
     }
 
     /// <summary>The catalogue's JSON, which says where each version stands: for the failure messages.</summary>

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using SysextFunctions.Registry.Oci;
+using SysextFunctions.Sysupdate;
 using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.Integration.Service.Trust;
@@ -30,8 +31,8 @@ public partial class CosignTrustTests
         clock.Advance(TimeSpan.FromMinutes(2));
         var after = await client.GetStringAsync($"/{repository}/SHA256SUMS");
 
-        Assert.Equal("", before);
-        Assert.Equal("", remembered);
+        Assert.Equal(Checksums.NothingLine, before);
+        Assert.Equal(Checksums.NothingLine, remembered);
         Assert.Equal($"{Hex(bytes)}  hello-v1.raw\n", after);
     }
 
@@ -76,7 +77,7 @@ public partial class CosignTrustTests
         using var client = proxy.CreateClient();
 
         Assert.Equal($"{Hex(bytes)}  hello-v1.raw\n", await client.GetStringAsync("/own/hello/SHA256SUMS"));
-        Assert.Equal("", await client.GetStringAsync("/global/hello/SHA256SUMS"));
+        Assert.Equal(Checksums.NothingLine, await client.GetStringAsync("/global/hello/SHA256SUMS"));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using SysextFunctions.Sysupdate;
 using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.Integration.Service.Trust;
@@ -116,7 +117,7 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
         var sums = await client.GetStringAsync($"/{repository}/SHA256SUMS");
         using var file = await client.GetAsync($"/{repository}/hello-v1.raw");
 
-        Assert.Equal("", sums);
+        Assert.Equal(Checksums.NothingLine, sums);
         Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
         var refusal = Assert.Single(proxy.Log.GetSnapshot(), r => r.Message.Contains(image.ManifestDigest, StringComparison.Ordinal)).Message;
         Assert.Contains("does not verify with any configured key", refusal, StringComparison.Ordinal);
@@ -134,8 +135,8 @@ public partial class CosignTrustTests(RegistryServer registry, CosignKeysFixture
         var second = await client.GetStringAsync($"/{repository}/SHA256SUMS");
         using var file = await client.GetAsync($"/{repository}/hello-v1.raw");
 
-        Assert.Equal("", first);
-        Assert.Equal("", second);
+        Assert.Equal(Checksums.NothingLine, first);
+        Assert.Equal(Checksums.NothingLine, second);
         Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
         var refusal = Assert.Single(proxy.Log.GetSnapshot(), r => r.Message.Contains(image.ManifestDigest, StringComparison.Ordinal)).Message;
         Assert.Contains("no cosign signature", refusal, StringComparison.Ordinal);

@@ -60,4 +60,25 @@ public class MachineKeysTests
         Assert.InRange(both, 50, 150);
         Assert.NotEqual(v1[0], machines[0].Bucket("other", "v1"));
     }
+
+    /// <summary>
+    /// The documented formula, worked out with the framework's one-shot functions: buckets must not move between
+    /// versions of the server (a machine once offered a version keeps it), whichever way they are computed, on any thread.
+    /// </summary>
+    [Fact]
+    public void Bucket_DocumentedFormula_OnEveryThread()
+    {
+        var keys = new MachineKeys("secret");
+        Parallel.For(0, 2000, i =>
+        {
+            var key = $"machine-{i:D10}";
+            var hmac = System.Security.Cryptography.HMACSHA256.HashData("secret"u8, System.Text.Encoding.ASCII.GetBytes(key));
+            var sha = System.Security.Cryptography.SHA256.HashData([.. hmac, 0, .. "sysexts/app"u8, 0, .. System.Text.Encoding.UTF8.GetBytes($"v{i % 7}")]);
+            var expected = (System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(sha) >> 11) * (1.0 / (1UL << 53));
+
+            var machine = keys.TryHash(key)!.Value;
+            Assert.Equal(Convert.ToHexStringLower(hmac.AsSpan(0, 8)), machine.Prefix);
+            Assert.Equal(expected, machine.Bucket("sysexts/app", $"v{i % 7}"));
+        });
+    }
 }

@@ -183,4 +183,49 @@ public class RolloutEvaluatorTests
         _time.Advance(TimeSpan.FromDays(1));
         Assert.True(RolloutEvaluator.EvaluateWithoutPolicy("v1.3", Published, Schedule, _time.GetUtcNow()).Complete);
     }
+
+    public static TheoryData<string> Policies => ["none", "open pause", "closed pause", "future pause", "overlapping pauses", "own steps", "promoted", "frozen", "frozen later", "not yet published", "no good policy"];
+
+    /// <summary>
+    /// Whatever the policy, the answer stays what it was from any moment until <see cref="RolloutEvaluator.StableUntil"/>
+    /// (checked every 10 minutes and one tick before it), which is what lets one evaluation serve every request until then.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void StableUntil_NothingChangesBeforeIt(string name)
+    {
+        var (published, policy, frozen) = name switch
+        {
+            "open pause" => (Published, new VersionPolicy([new RolloutPause(Published.AddHours(8), null)], false, null), (DateTimeOffset?)null),
+            "closed pause" => (Published, new VersionPolicy([new RolloutPause(Published.AddHours(3), Published.AddHours(13.5))], false, null), null),
+            "future pause" => (Published, new VersionPolicy([new RolloutPause(Published.AddDays(1.3), Published.AddDays(2.1))], false, null), null),
+            "overlapping pauses" => (Published, new VersionPolicy([new RolloutPause(Published.AddHours(2), Published.AddHours(9)), new RolloutPause(Published.AddHours(7), Published.AddHours(20))], false, null), null),
+            "own steps" => (Published, new VersionPolicy([], false, RolloutSchedule.Parse("1%@10m,10%@90m,100%@3d")), null),
+            "promoted" => (Published, new VersionPolicy([], true, null), null),
+            "frozen" => (Published, null, Published.AddHours(7)),
+            "frozen later" => (Published, null, Published.AddDays(1.5)),
+            "not yet published" => (Published.AddHours(5), null, null),
+            _ => (Published, (VersionPolicy?)null, (DateTimeOffset?)null),
+        };
+
+        VersionRollout At(DateTimeOffset now) => name == "no good policy"
+            ? RolloutEvaluator.EvaluateWithoutPolicy("v1.3", published, Schedule, now)
+            : RolloutEvaluator.Evaluate("v1.3", published, Schedule, policy, now, frozen);
+
+        for (var from = Published.AddHours(-2); from < Published.AddDays(3.5); from += TimeSpan.FromMinutes(10))
+        {
+            var until = RolloutEvaluator.StableUntil(published, Schedule, policy, from, frozen);
+            Assert.True(until > from);
+            var expected = At(from);
+            for (var at = from; at < until && at < from.AddDays(2.5); at += TimeSpan.FromMinutes(10))
+            {
+                Assert.Equal(expected, At(at));
+            }
+
+            if (until != DateTimeOffset.MaxValue)
+            {
+                Assert.Equal(expected, At(until - TimeSpan.FromTicks(1)));
+            }
+        }
+    }
 }

@@ -173,6 +173,66 @@ public sealed class RolloutServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task GetAsync_SameSnapshot_OneEvaluationUntilTheNextStep()
+    {
+        var upstream = Upstream;
+        var snapshot = await _catalogue.SnapshotAsync(upstream, "app");
+        var first = await _rollouts.GetAsync(upstream, snapshot);
+        _time.Advance(TimeSpan.FromHours(46));
+        Assert.Same(first, await _rollouts.GetAsync(upstream, snapshot));
+
+        // v2's last step is two days after it was published, an hour before the clock started.
+        _time.Advance(TimeSpan.FromHours(1) - TimeSpan.FromTicks(1));
+        Assert.Same(first, await _rollouts.GetAsync(upstream, snapshot));
+        _time.Advance(TimeSpan.FromTicks(1));
+        var next = await _rollouts.GetAsync(upstream, snapshot);
+        Assert.NotSame(first, next);
+        Assert.Equal(0.5, first!.For("v2")!.Share);
+        Assert.True(next!.For("v2")!.Complete);
+    }
+
+    [Fact]
+    public async Task ChecksumsFor_SameSnapshotAcrossAStep_KnownMachinesGetTheNewList()
+    {
+        var upstream = Upstream;
+        var snapshot = await _catalogue.SnapshotAsync(upstream, "app");
+        var rollout = await _rollouts.GetAsync(upstream, snapshot);
+        var without = Fleet.Where(machine => !Encoding.ASCII.GetString(_rollouts.ChecksumsFor(snapshot, rollout, machine, Repository).Body).Contains("app-v2.raw", StringComparison.Ordinal)).ToList();
+        Assert.InRange(without.Count, 140, 260);
+        // Asked again at once: the same answer (from what is kept about each machine).
+        Assert.All(without, machine => Assert.DoesNotContain("app-v2.raw", Encoding.ASCII.GetString(_rollouts.ChecksumsFor(snapshot, rollout, machine, Repository).Body), StringComparison.Ordinal));
+
+        _time.Advance(TimeSpan.FromDays(2));
+        rollout = await _rollouts.GetAsync(upstream, snapshot);
+        Assert.All(without, machine => Assert.Contains("app-v2.raw", Encoding.ASCII.GetString(_rollouts.ChecksumsFor(snapshot, rollout, machine, Repository).Body), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ChecksumsFor_KnownMachineNextDay_NewBestBeforeMarker()
+    {
+        var signer = ChecksumsSigner.Load(SecretKey(), null, TimeSpan.FromDays(7));
+        using var rollouts = new RolloutService(
+            new ImageConfigDates(_services.GetRequiredService<HybridCache>(), _time, _services.GetRequiredService<ILoggerFactory>().CreateLogger<ImageConfigDates>()),
+            signer,
+            Options.Create(new RolloutOptions()),
+            _time,
+            _services.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutService>(), _metrics);
+        var upstream = Upstream;
+        // Two minutes to midnight: the machine asks again five minutes later, on the next day.
+        _time.SetUtcNow(new DateTimeOffset(_time.GetUtcNow().UtcDateTime.Date.AddDays(1).AddMinutes(-2), TimeSpan.Zero));
+        var snapshot = await _catalogue.SnapshotAsync(upstream, "app");
+        var rollout = await rollouts.GetAsync(upstream, snapshot);
+        var machine = Fleet.First(m => !Encoding.ASCII.GetString(rollouts.ChecksumsFor(snapshot, rollout, m, Repository).Body).Contains("app-v2.raw", StringComparison.Ordinal));
+        var today = Encoding.ASCII.GetString(rollouts.ChecksumsFor(snapshot, rollout, machine, Repository).Body);
+
+        _time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Same(rollout, await rollouts.GetAsync(upstream, snapshot));
+        var tomorrow = Encoding.ASCII.GetString(rollouts.ChecksumsFor(snapshot, rollout, machine, Repository).Body);
+        Assert.Contains($"BEST-BEFORE-{_time.GetUtcNow().AddDays(6):yyyy-MM-dd}", today, StringComparison.Ordinal);
+        Assert.Contains($"BEST-BEFORE-{_time.GetUtcNow().AddDays(7):yyyy-MM-dd}", tomorrow, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Policy_Halt_NoNewMachinesThoseOfferedKeepIt()
     {
         var before = await OfferedV2Async();

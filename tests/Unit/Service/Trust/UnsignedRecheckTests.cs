@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SysextFunctions.Sysupdate;
 using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.Unit.Service.Trust;
@@ -45,7 +46,7 @@ public sealed class UnsignedRecheckTests : IDisposable
         var warm = await proxy.GetAsync("/unsigned/app/SHA256SUMS");
 
         Assert.Equal(200, warm.StatusCode);
-        Assert.Equal("", warm.BodyText());
+        Assert.Equal(Checksums.NothingLine, warm.BodyText());
         Assert.Equal(0, _registry["GET referrers"]);
     }
 
