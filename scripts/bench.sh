@@ -4,7 +4,7 @@
 #   ./scripts/bench.sh                  the table (about two minutes on 2 cores)
 #   ./scripts/bench.sh --micro          BenchmarkDotNet micro-benchmarks of the hot paths (path parsing, SHA256SUMS)
 #   ./scripts/bench.sh --only blob      one part: checksums | load | blob | rollout | coldstart
-# Installs what it needs when missing (docker-registry, nginx-light, wrk: needs root then); idempotent.
+# Installs what it needs when missing (docker-registry, nginx-light, wrk, oras: needs root then); idempotent.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,6 +27,14 @@ if ((${#missing[@]})); then
       "/etc/init.d/${service}" stop >/dev/null 2>&1 || true
     fi
   done
+fi
+
+# The rollout rows push with the real oras, as the tests do (tools/oras/oras, from Debian's newest suite): the demo's
+# installer with --registry links it (and unpacks systemd 254, which the bench does not use).
+if [[ ! -x tools/oras/oras ]]; then
+  [[ "$(id -u)" == 0 ]] || { echo "ERROR: tools/oras/oras missing; run as root to install it" >&2; exit 1; }
+  echo "==> Installing oras into tools/oras"
+  scripts/install-test-prereqs.sh --demo --registry
 fi
 
 # Release build of the proxy and the bench (the bench starts the proxy from src/Functions/bin/Release).
