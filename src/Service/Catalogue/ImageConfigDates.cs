@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Remote;
-using SysextFunctions.Registry;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Upstreams;
 
@@ -46,7 +46,6 @@ public sealed partial class ImageConfigDates(HybridCache cache, TimeProvider tim
     /// <param name="unread">Collects the configs that could not be read (rather than read and found without a date).</param>
     public async Task<IReadOnlyList<SysextFile>> FillAsync(Upstream upstream, IReadOnlyList<SysextFile> files, int maxReads, ISet<Digest>? unread, CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow();
         var missing = files.Where(f => f.Created is null).Select(f => f.Config).OfType<Digest>().Distinct().ToList();
         // A config that failed a moment ago is not asked for again (FailureTtl), but it still counts as unread.
         var recentlyFailed = missing.Where(d => _failed.TryGetValue(d, out _)).ToHashSet();

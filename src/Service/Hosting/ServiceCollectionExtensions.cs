@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SysextFunctions.Catalogue;
-using SysextFunctions.Http.Pages;
 using SysextFunctions.Http;
+using SysextFunctions.Http.Pages;
 using SysextFunctions.Registry.Remote;
 using SysextFunctions.Rollouts;
 using SysextFunctions.Sysupdate;

@@ -70,7 +70,7 @@ public readonly struct MachineHash : IEquatable<MachineHash>
 /// Reduces machine keys (the <c>&lt;key&gt;</c> of <c>/_m/&lt;key&gt;/…</c>) to <see cref="MachineHash"/>es at once.
 /// Keyed, so that a log or metric holding hashes cannot be matched against a list of machine ids without the secret.
 /// </summary>
-public sealed partial class MachineKeys
+public sealed partial class MachineKeys : IDisposable
 {
     /// <summary>
     /// Used when <c>Rollout:MachineKeySecret</c> is unset: buckets still agree between instances, but anyone who reads
@@ -102,6 +102,9 @@ public sealed partial class MachineKeys
     }
 
     public static MachineKeys Default { get; } = new();
+
+    /// <summary>Lets go of the per-thread HMACs (the host's instance is disposed with the host).</summary>
+    public void Dispose() => _hmac.Dispose();
 
     public bool IsDefaultSecret { get; }
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Referrers;
-using SysextFunctions.Registry;
 using SysextFunctions.Rollouts;
 using SysextFunctions.Upstreams;
 

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SysextFunctions.Registry;
 using SysextFunctions.Registry.Content;
 using SysextFunctions.Registry.Oci;
 using SysextFunctions.Registry.Referrers;
 using SysextFunctions.Registry.Remote;
-using SysextFunctions.Registry;
 
 namespace SysextFunctions.Trust;
 

@@ -4,8 +4,8 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using SysextFunctions.Rollouts;
-using SysextFunctions.Tests.Support;
 using SysextFunctions.Tests.Integration.Service.Trust;
+using SysextFunctions.Tests.Support;
 
 namespace SysextFunctions.Tests.Integration.Service.Rollouts;
 

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
-using SysextFunctions.Http.Pages;
 using SysextFunctions.Http;
+using SysextFunctions.Http.Pages;
 
 namespace SysextFunctions.Tests.Unit.Service.Http.Pages;
 

@@ -5,14 +5,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
-using SysextFunctions.Registry.Remote.Auth;
-using SysextFunctions.Registry.Remote;
 using SysextFunctions.Registry;
+using SysextFunctions.Registry.Remote;
+using SysextFunctions.Registry.Remote.Auth;
 using SysextFunctions.Sysupdate;
 using SysextFunctions.Tests.Support;
 using SysextFunctions.Trust;
-using SysextFunctions.Upstreams.Acr;
 using SysextFunctions.Upstreams;
+using SysextFunctions.Upstreams.Acr;
 
 namespace SysextFunctions.Tests.Unit.Service.Upstreams.Acr;
 
